@@ -1,0 +1,29 @@
+//! ICAO Doc 9303 for the terminal side of an eMRTD read, with no I/O.
+//!
+//! What it is: the machine readable zone ([`mrz`]), BER-TLV and the Logical
+//! Data Structure ([`tlv`], [`lds`]), Basic Access Control ([`bac`]),
+//! secure messaging ([`sm`]) and the file-reading session over a
+//! [`CardChannel`] ([`session`]). What it is not: a PC/SC driver (that is the
+//! `card-reader` crate) or a policy engine (that is `kiosk-app`).
+//!
+//! Every byte that comes from a chip or a document is untrusted: parsers
+//! return errors, never panic, and check lengths before they allocate.
+#![forbid(unsafe_code)]
+
+pub mod apdu;
+pub mod bac;
+pub mod channel;
+pub mod crypto;
+pub mod document;
+mod error;
+pub mod lds;
+pub mod mrz;
+pub mod reader;
+pub mod session;
+pub mod sm;
+pub mod tlv;
+#[cfg(test)]
+mod vectors;
+
+pub use channel::{CardChannel, ChannelError, ChannelErrorKind};
+pub use error::{CardFault, Error, ParseError, ParseErrorKind};

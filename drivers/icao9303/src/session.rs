@@ -1,0 +1,408 @@
+//! Reading files from an eMRTD: access control, then chunked READ BINARY under secure messaging.
+//!
+//! Real chips differ: some refuse 224- or 256-byte reads, some do not take
+//! extended length, some drop the secure-messaging session on an error. The
+//! [`Session`] sizes each read to the secure-messaging overhead, reads files
+//! above 32,767 bytes with the odd-INS READ BINARY, and on 6700, 6B00 or
+//! 6282 falls back to smaller reads, authenticating again when the chip has
+//! dropped the session.
+
+use crate::apdu::{Command, Response, SW_OK};
+use crate::bac::{self, BacKeys};
+use crate::channel::CardChannel;
+use crate::crypto;
+use crate::error::{CardFault, Error};
+use crate::sm::SecureChannel;
+use crate::tlv;
+
+/// AID of the eMRTD LDS1 application (9303-10 section 3.9.2).
+pub const LDS1_AID: [u8; 7] = [0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01];
+/// Largest file this session reads, by default (DG2 faces are 15–100 KB).
+pub const DEFAULT_MAX_FILE: usize = 1 << 20;
+/// Smallest read size tried before giving up on a chip.
+const MIN_READ: usize = 8;
+/// Bytes read first to learn a file's length (tag and a length of up to 4 bytes).
+const HEADER_READ: usize = 8;
+/// Status words after which a smaller read may succeed.
+const SHRINK_ON: [u16; 3] = [0x6700, 0x6B00, 0x6282];
+
+/// How to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Largest plaintext per READ BINARY; `None` sizes it to the secure-messaging overhead.
+    pub max_read: Option<usize>,
+    /// Use extended-length reads when the channel says both ends take them.
+    pub extended_length: bool,
+    /// Files announcing more than this many bytes are refused.
+    pub max_file_size: usize,
+}
+
+/// The access-control protocol that opened the chip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessProtocol {
+    /// Basic Access Control (9303-11 section 4.3).
+    Bac,
+}
+
+/// An authenticated session with an eMRTD chip.
+#[derive(Debug)]
+pub struct Session<C> {
+    channel: C,
+    keys: BacKeys,
+    sm: SecureChannel,
+    read_size: usize,
+    extended: bool,
+    max_file_size: usize,
+    apdus: usize,
+    reauthentications: usize,
+    /// The file selected now, to select again after re-authentication.
+    current_file: Option<(u16, &'static str)>,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        Self {
+            max_read: None,
+            extended_length: true,
+            max_file_size: DEFAULT_MAX_FILE,
+        }
+    }
+}
+
+impl<C: CardChannel> Session<C> {
+    /// Selects the eMRTD application and performs BAC with `keys`.
+    ///
+    /// # Errors
+    /// [`Error::AccessDenied`] when the keys do not fit the chip, a status or
+    /// channel error when the chip refuses or goes away.
+    pub fn open_bac(channel: C, keys: BacKeys, options: &ReadOptions) -> Result<Self, Error> {
+        let extended = options.extended_length && channel.supports_extended_length();
+        let read_size = options
+            .max_read
+            .unwrap_or_else(|| {
+                max_plain_per_response(if extended { 65_536 } else { 256 }, crypto::BLOCK)
+            })
+            .max(MIN_READ);
+        let mut apdus = 0;
+        let mut channel = channel;
+        let sm = authenticate(&mut channel, &keys, &mut apdus)?;
+        Ok(Self {
+            channel,
+            keys,
+            sm,
+            read_size,
+            extended,
+            max_file_size: options.max_file_size,
+            apdus,
+            reauthentications: 0,
+            current_file: None,
+        })
+    }
+
+    /// The protocol that opened this session.
+    pub fn protocol(&self) -> AccessProtocol {
+        AccessProtocol::Bac
+    }
+
+    /// APDUs exchanged so far, access control included.
+    pub fn apdu_count(&self) -> usize {
+        self.apdus
+    }
+
+    /// Times the session had to authenticate again after the chip dropped it.
+    pub fn reauthentications(&self) -> usize {
+        self.reauthentications
+    }
+
+    /// The current largest plaintext per read (it shrinks when a chip refuses a size).
+    pub fn read_size(&self) -> usize {
+        self.read_size
+    }
+
+    /// Gives the channel back.
+    pub fn into_channel(self) -> C {
+        self.channel
+    }
+
+    /// Selects the elementary file `fid` and reads it whole.
+    ///
+    /// The length comes from the file's own BER-TLV header; a file announcing
+    /// more than the configured maximum is refused before it is read.
+    ///
+    /// # Errors
+    /// [`Error::Status`] with 6A82 when the file does not exist; a
+    /// [`CardFault`] or parse error when the chip's answers are inconsistent.
+    pub fn read_file(&mut self, fid: u16, what: &'static str) -> Result<Vec<u8>, Error> {
+        self.select_file(fid, what)?;
+        let mut data = self.read_at(what, 0, HEADER_READ)?;
+        let Some((_, total)) = tlv::header_len_and_total_with_limit(&data, self.max_file_size)?
+        else {
+            return Err(short_file(what, HEADER_READ, data.len()));
+        };
+        data.truncate(total);
+        data.reserve_exact(total - data.len());
+        while data.len() < total {
+            let chunk = match self.read_at(what, data.len(), total - data.len()) {
+                Ok(chunk) if !chunk.is_empty() => chunk,
+                // The chip says the file ends before its header said it would.
+                Ok(_)
+                | Err(Error::Status {
+                    sw: 0x6282 | 0x6B00,
+                    ..
+                }) => {
+                    return Err(short_file(what, total, data.len()));
+                }
+                Err(e) => return Err(e),
+            };
+            data.extend_from_slice(&chunk);
+        }
+        Ok(data)
+    }
+
+    /// Selects an elementary file; a refusal that dropped secure messaging
+    /// is answered by authenticating again, so the next file can still be read.
+    fn select_file(&mut self, fid: u16, what: &'static str) -> Result<(), Error> {
+        self.current_file = None;
+        let cmd = Command::new(0x00, 0xA4, 0x02, 0x0C).with_data(fid.to_be_bytes().to_vec());
+        loop {
+            let result = self.exchange(&cmd);
+            if self.fell_back_to_short(&result)? {
+                continue;
+            }
+            return match result {
+                Ok(resp) if resp.sw == SW_OK => {
+                    self.current_file = Some((fid, what));
+                    Ok(())
+                }
+                Ok(resp) => Err(Error::Status {
+                    command: what,
+                    sw: resp.sw,
+                }),
+                Err(Error::SecureMessagingAborted { sw }) => {
+                    self.recover()?;
+                    Err(Error::Status { command: what, sw })
+                }
+                Err(e) => Err(e),
+            };
+        }
+    }
+
+    /// Reads up to `want` bytes at `offset` of the current file, shrinking
+    /// the read size while the chip refuses it (9303-11 leaves the size to
+    /// the terminal; chips in the field refuse 224- or 256-byte reads).
+    fn read_at(
+        &mut self,
+        what: &'static str,
+        offset: usize,
+        want: usize,
+    ) -> Result<Vec<u8>, Error> {
+        loop {
+            // The odd-INS response wraps the data in DO'53' (up to 4 bytes).
+            let limit = if offset > 0x7FFF {
+                self.read_size - 4
+            } else {
+                self.read_size
+            };
+            let want = want.min(limit);
+            let result = self.read_binary(offset, want);
+            if self.fell_back_to_short(&result)? {
+                continue;
+            }
+            let (sw, dropped) = match result {
+                Ok(resp) if resp.sw == SW_OK || (resp.sw == 0x6282 && !resp.data.is_empty()) => {
+                    if resp.data.len() > want {
+                        return Err(CardFault::TooMuchData {
+                            what,
+                            asked: want,
+                            got: resp.data.len(),
+                        }
+                        .into());
+                    }
+                    return Ok(resp.data);
+                }
+                Ok(resp) if SHRINK_ON.contains(&resp.sw) => (resp.sw, false),
+                Ok(resp) => {
+                    return Err(Error::Status {
+                        command: what,
+                        sw: resp.sw,
+                    });
+                }
+                Err(Error::SecureMessagingAborted { sw }) if SHRINK_ON.contains(&sw) => (sw, true),
+                Err(e) => return Err(e),
+            };
+            if want <= MIN_READ {
+                if dropped {
+                    self.recover()?;
+                }
+                return Err(Error::Status { command: what, sw });
+            }
+            self.read_size = (want / 2).max(MIN_READ);
+            if dropped {
+                self.recover()?;
+            }
+        }
+    }
+
+    /// When an extended-length command was refused with 6700, switches to
+    /// short APDUs (authenticating again if the chip dropped the session)
+    /// and says the command should be sent again.
+    fn fell_back_to_short(&mut self, result: &Result<Response, Error>) -> Result<bool, Error> {
+        if !self.extended {
+            return Ok(false);
+        }
+        let dropped = match result {
+            Ok(resp) if resp.sw == 0x6700 => false,
+            Err(Error::SecureMessagingAborted { sw: 0x6700 }) => true,
+            _ => return Ok(false),
+        };
+        self.extended = false;
+        self.read_size = self
+            .read_size
+            .min(max_plain_per_response(256, crypto::BLOCK));
+        if dropped {
+            self.recover()?;
+        }
+        Ok(true)
+    }
+
+    /// Authenticates again after the chip dropped secure messaging, and
+    /// selects the file that was current.
+    fn recover(&mut self) -> Result<(), Error> {
+        self.sm = authenticate(&mut self.channel, &self.keys, &mut self.apdus)?;
+        self.reauthentications += 1;
+        match self.current_file.take() {
+            Some((fid, what)) => self.select_file(fid, what),
+            None => Ok(()),
+        }
+    }
+
+    /// One READ BINARY: even INS with the offset in P1-P2 up to 32,767, odd
+    /// INS with DO'54' beyond (ISO/IEC 7816-4 section 11.2.3, 9303-10 section 3.6.3).
+    fn read_binary(&mut self, offset: usize, want: usize) -> Result<Response, Error> {
+        if let Some(short) = u16::try_from(offset).ok().filter(|&o| o <= 0x7FFF) {
+            let [p1, p2] = short.to_be_bytes();
+            return self.exchange(&Command::new(0x00, 0xB0, p1, p2).with_le(want));
+        }
+        let offset_bytes = u32::try_from(offset)
+            .map_err(|_| Error::ApiMisuse("offset beyond 4 GiB"))?
+            .to_be_bytes();
+        let skip = offset_bytes.iter().take_while(|&&b| b == 0).count().min(3);
+        let mut data = vec![0x54, (4 - skip) as u8];
+        data.extend_from_slice(&offset_bytes[skip..]);
+        // Le counts the whole DO'53', so a chip that fills Le sends `want` bytes.
+        let mut do53_header = vec![0x53];
+        tlv::encode_length(want, &mut do53_header);
+        let cmd = Command::new(0x00, 0xB1, 0x00, 0x00)
+            .with_data(data)
+            .with_le(want + do53_header.len());
+        let mut resp = self.exchange(&cmd)?;
+        if !resp.data.is_empty() {
+            let tlv = tlv::parse_single_named(&resp.data, 0x53, "odd READ BINARY response")?;
+            resp.data = tlv.value.to_vec();
+        }
+        Ok(resp)
+    }
+
+    /// One protected command and its checked response.
+    fn exchange(&mut self, cmd: &Command) -> Result<Response, Error> {
+        let wire = self.sm.protect_command(cmd, self.extended)?;
+        self.apdus += 1;
+        let raw = self.channel.transmit(&wire)?;
+        self.sm.unprotect_response(raw)
+    }
+}
+
+fn short_file(what: &'static str, announced: usize, got: usize) -> Error {
+    CardFault::ShortFile {
+        what,
+        announced,
+        got,
+    }
+    .into()
+}
+
+/// Selects the LDS1 application and runs BAC, returning the secure channel.
+fn authenticate<C: CardChannel>(
+    channel: &mut C,
+    keys: &BacKeys,
+    apdus: &mut usize,
+) -> Result<SecureChannel, Error> {
+    let select = Command::new(0x00, 0xA4, 0x04, 0x0C).with_data(LDS1_AID.to_vec());
+    expect_ok(
+        transmit_plain(channel, &select, apdus)?,
+        "SELECT eMRTD application",
+    )?;
+    let challenge = expect_ok(
+        transmit_plain(channel, &bac::get_challenge(), apdus)?,
+        "GET CHALLENGE",
+    )?;
+    let rnd_ic: [u8; 8] = challenge
+        .try_into()
+        .map_err(|got: Vec<u8>| CardFault::TooMuchData {
+            what: "GET CHALLENGE",
+            asked: 8,
+            got: got.len(),
+        })?;
+    let mut rnd_ifd = [0u8; 8];
+    let mut k_ifd = zeroize::Zeroizing::new([0u8; 16]);
+    getrandom::fill(&mut rnd_ifd).map_err(|_| Error::Unsupported("no system random source"))?;
+    getrandom::fill(k_ifd.as_mut()).map_err(|_| Error::Unsupported("no system random source"))?;
+    let (cmd, wait) = bac::external_authenticate(keys.clone(), rnd_ic, rnd_ifd, *k_ifd)?;
+    let resp = transmit_plain(channel, &cmd, apdus)?;
+    match resp.sw {
+        SW_OK => wait.finish(&resp.data),
+        // 6300 (verification failed) and 6982 (security status) both mean the keys are wrong.
+        0x6300 | 0x6982 => Err(Error::AccessDenied("chip refused the MRZ-derived keys")),
+        sw => Err(Error::Status {
+            command: "EXTERNAL AUTHENTICATE",
+            sw,
+        }),
+    }
+}
+
+fn transmit_plain<C: CardChannel>(
+    channel: &mut C,
+    cmd: &Command,
+    apdus: &mut usize,
+) -> Result<Response, Error> {
+    *apdus += 1;
+    let raw = channel.transmit(&cmd.encode(false))?;
+    Ok(Response::parse(raw)?)
+}
+
+fn expect_ok(resp: Response, command: &'static str) -> Result<Vec<u8>, Error> {
+    match resp.sw {
+        SW_OK => Ok(resp.data),
+        sw => Err(Error::Status { command, sw }),
+    }
+}
+
+/// Largest plaintext whose protected response (DO'87', DO'99', DO'8E') fits `budget` bytes of response data.
+pub fn max_plain_per_response(budget: usize, block: usize) -> usize {
+    // DO'99' (4 bytes) and DO'8E' (10 bytes) are fixed; DO'87' is a tag,
+    // a BER length, the padding indicator and the padded ciphertext.
+    let protected_len = |n: usize| {
+        let enc = (n / block + 1) * block;
+        let mut len = Vec::new();
+        tlv::encode_length(enc + 1, &mut len);
+        1 + len.len() + 1 + enc + 4 + 10
+    };
+    // Padding always adds at least one byte, so the answer is below the budget.
+    (0..budget)
+        .rev()
+        .find(|&n| protected_len(n) <= budget)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_size_fits_short_and_extended_responses() {
+        assert_eq!(max_plain_per_response(256, 8), 231);
+        assert_eq!(max_plain_per_response(256, 16), 223);
+        let ext = max_plain_per_response(65_536, 8);
+        assert!(ext > 65_000 && ext < 65_536);
+    }
+}

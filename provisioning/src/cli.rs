@@ -1,0 +1,123 @@
+//! The command line: what the technician can type.
+
+use std::path::PathBuf;
+
+use clap::{Args as ClapArgs, Parser, Subcommand};
+
+/// kioskctl: provision, test and service an ASEAN Lane kiosk.
+#[derive(Debug, Parser)]
+#[command(name = "kioskctl", version, about, long_about = None)]
+pub(crate) struct Args {
+    /// What to do.
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Machine readable zones: check what a scanner read.
+    Mrz {
+        /// What to do with the MRZ.
+        #[command(subcommand)]
+        action: MrzAction,
+    },
+    /// Contactless chips: read a passport or ID card through a reader.
+    Chip {
+        /// What to do with the chip.
+        #[command(subcommand)]
+        action: ChipAction,
+    },
+}
+
+/// `kioskctl mrz ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum MrzAction {
+    /// Parse and check an MRZ given on standard input (2 or 3 lines).
+    ///
+    /// Every check digit is verified; the first one that fails is named.
+    /// Exit status 1 when the MRZ is invalid.
+    Parse(MrzParseArgs),
+}
+
+/// Options of `kioskctl mrz parse`.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct MrzParseArgs {
+    /// Fix OCR confusions (O/0, I/1, B/8, S/5, Z/2) where a check digit then holds.
+    ///
+    /// Each repair is listed under "warnings". Without this flag the MRZ must
+    /// be valid exactly as read.
+    #[arg(long)]
+    pub(crate) repair: bool,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// `kioskctl chip ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum ChipAction {
+    /// Open a chip with its MRZ and read EF.COM, every data group it lists, and EF.SOD.
+    Read(ChipReadArgs),
+}
+
+/// Options of `kioskctl chip read`.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct ChipReadArgs {
+    /// PC/SC reader name, e.g. "Virtual PCD 00 00" (see `pcsc_scan`).
+    #[arg(long)]
+    pub(crate) reader: String,
+    /// The document's MRZ lines, separated by newlines or by '|'.
+    #[arg(
+        long,
+        conflicts_with = "mrz_file",
+        required_unless_present = "mrz_file"
+    )]
+    pub(crate) mrz: Option<String>,
+    /// A file holding the document's MRZ lines.
+    #[arg(long)]
+    pub(crate) mrz_file: Option<PathBuf>,
+    /// Print one JSON object instead of a report.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Write every file read, and the face image, into this directory.
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+    /// Seconds to wait for a card to be placed on the reader.
+    #[arg(long, default_value_t = 10)]
+    pub(crate) wait: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn chip_read_needs_exactly_one_mrz_source() {
+        assert!(Args::try_parse_from(["kioskctl", "chip", "read", "--reader", "R"]).is_err());
+        assert!(
+            Args::try_parse_from([
+                "kioskctl",
+                "chip",
+                "read",
+                "--reader",
+                "R",
+                "--mrz",
+                "A",
+                "--mrz-file",
+                "f"
+            ])
+            .is_err()
+        );
+        assert!(
+            Args::try_parse_from(["kioskctl", "chip", "read", "--reader", "R", "--mrz", "A"])
+                .is_ok()
+        );
+    }
+}

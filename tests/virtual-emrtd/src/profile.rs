@@ -1,0 +1,141 @@
+//! What a virtual chip holds and how it misbehaves: plain data, no behaviour.
+
+use std::time::Duration;
+
+use crate::face::FaceImage;
+
+/// Largest `dg2_min_size` accepted: 16 MiB (terminals refuse files far smaller).
+pub const MAX_DG2_MIN_SIZE: usize = 16 << 20;
+
+/// Everything a [`crate::VirtualChip`] is built from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChipProfile {
+    /// The MRZ, 2 or 3 lines separated by line breaks (personal data: never logged).
+    pub mrz: String,
+    /// The face stored in DG2.
+    pub face: FaceImage,
+    /// Ways to misbehave, all off by default.
+    pub misbehaviour: Vec<Misbehaviour>,
+    /// Whether the chip takes extended-length APDUs and says so in its ATR.
+    pub extended_length: bool,
+    /// Pad the face so that DG2 is at least this many bytes (0: no padding).
+    ///
+    /// Above 32,767 bytes the terminal must use the odd-INS READ BINARY.
+    pub dg2_min_size: usize,
+}
+
+/// One way for the chip to act like the awkward chips found in the field.
+///
+/// Each is observable by the terminal; several may be combined.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Misbehaviour {
+    /// Corrupt the response MAC of the `read`-th READ BINARY (1-based, counted
+    /// over the chip's life, across resets); the chip keeps its session.
+    BadMac {
+        /// Which READ BINARY, counting from 1.
+        read: usize,
+    },
+    /// Answer `sw` to every command of this kind (protected under secure messaging, plain before it).
+    WrongSw {
+        /// Which commands.
+        on: CommandKind,
+        /// The status word to answer.
+        sw: u16,
+    },
+    /// DG2's header announces `missing` more bytes than the file holds, so
+    /// reads end in 6282 and then 6B00.
+    TruncatedFile {
+        /// Bytes announced but absent.
+        missing: usize,
+    },
+    /// DG2's header announces 0x7FFFFFFF bytes (`75 84 7F FF FF FF`).
+    OversizedLength,
+    /// Delay every response APDU by this long (applied by the vpcd loop, not by `process`).
+    Slow(Duration),
+    /// Answer 6700 to READ BINARY with Le above `max`, protected (session
+    /// kept) or, with `drop_session`, plain (session dropped).
+    RefuseReadsAbove {
+        /// Largest Le accepted.
+        max: usize,
+        /// Answer in plain and drop the secure-messaging session.
+        drop_session: bool,
+    },
+    /// Answer plain 6700 to every extended-length APDU (and drop the session),
+    /// even when the ATR says extended length is supported.
+    NoExtendedLength,
+    /// Once BAC has succeeded, never answer again until reset or power-off.
+    NeverAnswer,
+}
+
+/// A kind of command, for [`Misbehaviour::WrongSw`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandKind {
+    /// SELECT of the eMRTD application by AID.
+    SelectApplication,
+    /// GET CHALLENGE.
+    GetChallenge,
+    /// EXTERNAL AUTHENTICATE (BAC).
+    ExternalAuthenticate,
+    /// SELECT of an elementary file: this file id, or any with `None`.
+    SelectFile {
+        /// File identifier, `None` for every file.
+        fid: Option<u16>,
+    },
+    /// READ BINARY (even or odd INS) of this file, or any with `None`.
+    ReadBinary {
+        /// File identifier, `None` for every file.
+        fid: Option<u16>,
+    },
+}
+
+/// A profile a chip cannot be built from.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProfileError {
+    /// The MRZ does not parse or fails a check digit.
+    #[error("invalid MRZ: {0}")]
+    Mrz(#[from] icao9303::mrz::MrzError),
+    /// The BAC keys could not be derived from the MRZ.
+    #[error("cannot derive BAC keys: {0}")]
+    Keys(#[source] icao9303::Error),
+    /// `dg2_min_size` is above [`MAX_DG2_MIN_SIZE`].
+    #[error("dg2_min_size {0} exceeds {MAX_DG2_MIN_SIZE}")]
+    Dg2TooLarge(usize),
+}
+
+impl ChipProfile {
+    /// A well-behaved chip with `mrz`, the bundled synthetic JPEG face and extended length on.
+    pub fn new(mrz: impl Into<String>) -> Self {
+        Self {
+            mrz: mrz.into(),
+            face: FaceImage::synthetic_jpeg(),
+            misbehaviour: Vec::new(),
+            extended_length: true,
+            dg2_min_size: 0,
+        }
+    }
+
+    /// Replaces the face.
+    pub fn with_face(mut self, face: FaceImage) -> Self {
+        self.face = face;
+        self
+    }
+
+    /// Adds a misbehaviour.
+    pub fn with(mut self, misbehaviour: Misbehaviour) -> Self {
+        self.misbehaviour.push(misbehaviour);
+        self
+    }
+
+    /// Turns extended-length support on or off.
+    pub fn with_extended_length(mut self, on: bool) -> Self {
+        self.extended_length = on;
+        self
+    }
+
+    /// Pads the face so that DG2 is at least `bytes` long.
+    pub fn with_dg2_min_size(mut self, bytes: usize) -> Self {
+        self.dg2_min_size = bytes;
+        self
+    }
+}
