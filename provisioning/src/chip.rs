@@ -64,9 +64,12 @@ pub(crate) fn read(opts: &ChipReadArgs) -> anyhow::Result<ExitCode> {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(err) => {
             if opts.json {
-                println!("{}", serde_json::json!({ "error": format!("{err:#}") }));
+                println!(
+                    "{}",
+                    serde_json::json!({ "error": crate::error_chain(&err) })
+                );
             } else {
-                eprintln!("chip read failed: {err:#}");
+                eprintln!("chip read failed: {}", crate::error_chain(&err));
             }
             Ok(ExitCode::from(1))
         }
@@ -95,7 +98,7 @@ fn read_chip(opts: &ChipReadArgs) -> anyhow::Result<()> {
 
     let t = Instant::now();
     let mut session = Session::open_bac(channel, keys, &ReadOptions::default())
-        .context("access control (BAC) failed: the MRZ does not open this chip")?;
+        .context("access control (BAC)")?;
     let mut steps = vec![StepJson {
         step: "access control",
         apdus: session.apdu_count(),

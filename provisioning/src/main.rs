@@ -17,7 +17,7 @@ fn main() -> ExitCode {
     match run() {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("kioskctl: {err:#}");
+            eprintln!("kioskctl: {}", error_chain(&err));
             ExitCode::from(2)
         }
     }
@@ -33,4 +33,23 @@ fn run() -> anyhow::Result<ExitCode> {
             action: cli::ChipAction::Read(opts),
         } => chip::read(&opts),
     }
+}
+
+/// An error and its causes on one line, each cause once.
+///
+/// Library errors often repeat their source in their own message; a cause
+/// whose text the line already holds is left out.
+pub(crate) fn error_chain(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }

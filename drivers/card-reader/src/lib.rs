@@ -257,12 +257,35 @@ impl Worker {
         let (resp_tx, resp_rx) = mpsc::channel();
         thread::spawn(move || {
             let mut buf = vec![0u8; pcsc::MAX_BUFFER_SIZE_EXTENDED];
+            // No command has succeeded since (re)connecting: the card holds
+            // no state of ours, so a reset by someone else costs nothing.
+            let mut fresh = true;
             for request in req_rx {
                 let result = match request {
-                    Request::Transmit(apdu) => card.transmit(&apdu, &mut buf).map(<[u8]>::to_vec),
-                    Request::Reconnect => card
-                        .reconnect(ShareMode::Shared, Protocols::ANY, Disposition::ResetCard)
-                        .map(|()| Vec::new()),
+                    Request::Transmit(apdu) => {
+                        let mut result = card.transmit(&apdu, &mut buf).map(<[u8]>::to_vec);
+                        if fresh && matches!(result, Err(pcsc::Error::ResetCard)) {
+                            result = card
+                                .reconnect(
+                                    ShareMode::Shared,
+                                    Protocols::ANY,
+                                    Disposition::LeaveCard,
+                                )
+                                .and_then(|()| card.transmit(&apdu, &mut buf).map(<[u8]>::to_vec));
+                        }
+                        fresh = fresh && result.is_err();
+                        match result {
+                            // vpcd (and some drivers) answer an empty buffer
+                            // when the card left mid-command.
+                            Ok(r) if r.is_empty() => Err(pcsc::Error::RemovedCard),
+                            other => other,
+                        }
+                    }
+                    Request::Reconnect => {
+                        fresh = true;
+                        card.reconnect(ShareMode::Shared, Protocols::ANY, Disposition::ResetCard)
+                            .map(|()| Vec::new())
+                    }
                 };
                 if resp_tx.send(result.map_err(map_err)).is_err() {
                     break;
@@ -331,9 +354,10 @@ fn reader_name(reader: &str) -> Result<CString, ChannelError> {
 fn map_err(e: pcsc::Error) -> ChannelError {
     use pcsc::Error as E;
     let kind = match e {
-        E::RemovedCard | E::NoSmartcard | E::ResetCard | E::UnpoweredCard | E::UnresponsiveCard => {
+        E::RemovedCard | E::NoSmartcard | E::UnpoweredCard | E::UnresponsiveCard => {
             ChannelErrorKind::CardRemoved
         }
+        E::ResetCard => ChannelErrorKind::CardReset,
         E::Timeout => ChannelErrorKind::Timeout,
         E::NoService
         | E::ServiceStopped

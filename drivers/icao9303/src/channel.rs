@@ -51,6 +51,8 @@ pub struct ChannelError {
 pub enum ChannelErrorKind {
     /// The card left the field: ask the traveller to put it back.
     CardRemoved,
+    /// Another application reset the card: its session state is gone, start again.
+    CardReset,
     /// The card did not answer in time.
     Timeout,
     /// The reader is gone or the PC/SC service is not running.

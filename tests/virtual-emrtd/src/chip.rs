@@ -44,12 +44,18 @@ pub struct VirtualChip {
 }
 
 /// One elementary file of the LDS1 application.
-#[derive(Debug)]
 struct ElementaryFile {
     fid: u16,
     /// Short EF identifier (9303-10 §4.1, table 29).
     sfi: u8,
     bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for ElementaryFile {
+    /// File id and size only: DG1 and DG2 are personal data.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "EF {:04X} ({} bytes)", self.fid, self.bytes.len())
+    }
 }
 
 /// What a power cycle forgets.
@@ -634,6 +640,20 @@ mod tests {
         assert_eq!(do53_len(5), 7);
         assert_eq!(do53_len(200), 203);
         assert_eq!(do53_len(300), 304);
+    }
+
+    #[test]
+    fn debug_output_holds_no_personal_data() {
+        let mrz = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10";
+        let profile = ChipProfile::new(mrz);
+        let chip = VirtualChip::new(profile.clone()).unwrap();
+        for text in [format!("{profile:?}"), format!("{chip:?}")] {
+            assert!(
+                !text.contains("ERIKSSON") && !text.contains("L898902C3"),
+                "{text}"
+            );
+            assert!(text.len() < 2_000, "no file contents: {text}");
+        }
     }
 
     #[test]

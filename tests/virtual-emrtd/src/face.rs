@@ -26,7 +26,7 @@ const PADDING_UUID: [u8; 16] = [
 ];
 
 /// A face image as stored in DG2's ISO/IEC 19794-5 record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct FaceImage {
     /// The encoded image.
     pub bytes: Vec<u8>,
@@ -65,6 +65,20 @@ pub enum FaceError {
         /// Height read from the image.
         height: u32,
     },
+}
+
+impl std::fmt::Debug for FaceImage {
+    /// Format, size and length, not the picture.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "FaceImage({:?}, {}x{}, {} bytes)",
+            self.format,
+            self.width,
+            self.height,
+            self.bytes.len()
+        )
+    }
 }
 
 impl ImageFormat {

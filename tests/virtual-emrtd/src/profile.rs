@@ -8,7 +8,7 @@ use crate::face::FaceImage;
 pub const MAX_DG2_MIN_SIZE: usize = 16 << 20;
 
 /// Everything a [`crate::VirtualChip`] is built from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct ChipProfile {
     /// The MRZ, 2 or 3 lines separated by line breaks (personal data: never logged).
     pub mrz: String,
@@ -86,6 +86,19 @@ pub enum CommandKind {
         /// File identifier, `None` for every file.
         fid: Option<u16>,
     },
+}
+
+impl std::fmt::Debug for ChipProfile {
+    /// Everything but the MRZ, which is personal data.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChipProfile")
+            .field("mrz", &"<redacted>")
+            .field("face", &self.face)
+            .field("misbehaviour", &self.misbehaviour)
+            .field("extended_length", &self.extended_length)
+            .field("dg2_min_size", &self.dg2_min_size)
+            .finish()
+    }
 }
 
 /// A profile a chip cannot be built from.

@@ -89,7 +89,7 @@ pub fn connect_with_retry(
         thread::Builder::new()
             .name("virtual-emrtd-vpcd".into())
             .spawn(move || {
-                let result = serve(&mut chip, &mut stream, &apdus, &stop);
+                let result = serve(&mut chip, &mut QuickAck(&mut stream), &apdus, &stop);
                 // Errors caused by our own shutdown are not errors.
                 if stop.load(Ordering::SeqCst) {
                     Ok(())
@@ -207,6 +207,32 @@ pub fn serve<S: Read + Write>(
         }
     }
     Ok(())
+}
+
+/// A TCP stream that acknowledges every segment at once.
+///
+/// vpcd writes a message's length and its body in two sends without
+/// TCP_NODELAY, so Nagle holds the body back until the length is
+/// acknowledged; with Linux's delayed ACK that costs 40 ms per APDU. A real
+/// reader has no such cost, so the simulator must not add it.
+struct QuickAck<'a>(&'a mut TcpStream);
+
+impl Read for QuickAck<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        // Linux clears the flag after a while: set it before every read.
+        socket2::SockRef::from(&*self.0).set_tcp_quickack(true)?;
+        self.0.read(buf)
+    }
+}
+
+impl Write for QuickAck<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
 }
 
 /// Reads one length-prefixed message; `None` on a clean end of stream.
