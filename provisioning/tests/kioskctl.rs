@@ -50,6 +50,17 @@ fn json(out: &Output) -> Value {
     })
 }
 
+/// The `{"error": ...}` of a run that must have exited 1.
+fn json_error(out: &Output) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    json(out)["error"].as_str().unwrap().to_owned()
+}
+
 #[test]
 fn mrz_parse_json_td3() {
     let out = kioskctl(&["mrz", "parse", "--json"], TD3);
@@ -91,8 +102,7 @@ fn mrz_parse_json_td2() {
 fn mrz_parse_names_the_failed_check_and_exits_1() {
     let bad = TD3.replace("L898902C36", "L898902C46");
     let out = kioskctl(&["mrz", "parse", "--json"], &bad);
-    assert_eq!(out.status.code(), Some(1));
-    let err = json(&out)["error"].as_str().unwrap().to_owned();
+    let err = json_error(&out);
     assert!(err.contains("document number check digit"), "{err}");
 }
 
@@ -221,8 +231,7 @@ fn chip_read_with_the_wrong_mrz_is_an_access_control_error() {
         &["chip", "read", "--reader", READER, "--mrz", other, "--json"],
         "",
     );
-    assert_eq!(out.status.code(), Some(1));
-    let err = json(&out)["error"].as_str().unwrap().to_owned();
+    let err = json_error(&out);
     assert!(err.contains("access control"), "{err}");
 }
 
@@ -261,8 +270,7 @@ fn chip_read_refuses_an_invalid_mrz_before_touching_the_reader() {
         ],
         "",
     );
-    assert_eq!(out.status.code(), Some(1));
-    let err = json(&out)["error"].as_str().unwrap().to_owned();
+    let err = json_error(&out);
     assert!(err.contains("MRZ"), "{err}");
 }
 

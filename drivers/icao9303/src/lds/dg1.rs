@@ -14,7 +14,7 @@ use crate::tlv;
 use super::set_once;
 
 /// The parsed DG1: the MRZ text, split into its lines.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Dg1 {
     /// The MRZ lines, as stored (ASCII, no separators).
     pub lines: Vec<String>,
@@ -88,5 +88,12 @@ impl Dg1 {
     pub fn encode(&self) -> Vec<u8> {
         let mrz: String = self.lines.concat();
         tlv::encode_constructed(TAG, &[tlv::encode(TAG_MRZ, mrz.as_bytes())])
+    }
+}
+
+impl std::fmt::Debug for Dg1 {
+    /// Personal data: only the type is shown, so it cannot reach a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dg1").finish_non_exhaustive()
     }
 }

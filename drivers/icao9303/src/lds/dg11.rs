@@ -23,7 +23,7 @@ use crate::tlv::{self, Tlv};
 use super::{counted_texts, date_text, set_once, text};
 
 /// The parsed DG11. Absent elements are `None` (or empty).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct Dg11 {
     /// The tag list (`5C`): the tags the issuer says are present.
     pub tag_list: Vec<u32>,
@@ -126,5 +126,12 @@ impl Dg11 {
             other_valid_td_numbers: opt(td_numbers, "DG11 other TD numbers")?,
             custody_information: opt(custody, "DG11 custody information")?,
         })
+    }
+}
+
+impl std::fmt::Debug for Dg11 {
+    /// Personal data: only the type is shown, so it cannot reach a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dg11").finish_non_exhaustive()
     }
 }

@@ -18,7 +18,7 @@ use crate::tlv::{self, Tlv};
 use super::{counted_texts, date_text, set_once, text};
 
 /// The parsed DG12. Absent elements are `None` (or empty).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct Dg12 {
     /// The tag list (`5C`): the tags the issuer says are present.
     pub tag_list: Vec<u32>,
@@ -103,5 +103,12 @@ impl Dg12 {
             personalisation_time: date(personalised_at, 14, "DG12 personalisation time")?,
             personalisation_device_serial: opt(serial, "DG12 personalisation system")?,
         })
+    }
+}
+
+impl std::fmt::Debug for Dg12 {
+    /// Personal data: only the type is shown, so it cannot reach a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dg12").finish_non_exhaustive()
     }
 }

@@ -32,7 +32,10 @@ pub enum Format {
 }
 
 /// A parsed, checked MRZ.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Its `Debug` output leaves out every personal field, so an `Mrz` in a log
+/// line says which document kind it is and nothing about its holder.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Mrz {
     /// Layout.
     pub format: Format,
@@ -247,8 +250,8 @@ pub enum MrzError {
         /// The character as read.
         found: char,
     },
-    /// A date that is not a valid YYMMDD.
-    #[error("{field} {value:?} {fault}")]
+    /// A date that is not a valid YYMMDD (the message leaves the date out: it is personal data).
+    #[error("{field} {fault}")]
     InvalidDate {
         /// [`Field::BirthDate`] or [`Field::ExpiryDate`].
         field: Field,
@@ -430,6 +433,17 @@ impl fmt::Display for Field {
             Field::PersonalNumber => "personal number",
             Field::Composite => "composite",
         })
+    }
+}
+
+impl fmt::Debug for Mrz {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mrz")
+            .field("format", &self.format)
+            .field("document_type", &self.document_type)
+            .field("issuing_state", &self.issuing_state)
+            .field("repairs", &self.repairs.len())
+            .finish_non_exhaustive()
     }
 }
 

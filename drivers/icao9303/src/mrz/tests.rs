@@ -1381,3 +1381,42 @@ proptest! {
         d.assert_parsed(&strict(&d.mrv(36)), Format::MrvB);
     }
 }
+
+#[test]
+fn debug_output_carries_no_personal_data() {
+    let mrz = strict(TD3_SPECIMEN);
+    let shown = format!("{mrz:?}");
+    for personal in [
+        "ERIKSSON",
+        "ANNA",
+        "L898902C3",
+        "740812",
+        "120415",
+        "ZE184226B",
+    ] {
+        assert!(!shown.contains(personal), "{personal} in {shown}");
+    }
+    assert!(shown.contains("Td3"), "{shown}");
+}
+
+#[test]
+fn date_errors_do_not_print_the_date() {
+    let bad = set_char(TD3_SPECIMEN, 2, 16, '9'); // birth month 98
+    let err = parse(&bad, Mode::Strict).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            MrzError::InvalidDate {
+                fault: DateFault::Month,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let shown = err.to_string();
+    assert!(
+        !shown.contains("749812") && !shown.contains("74981"),
+        "{shown}"
+    );
+    assert!(shown.contains("birth date"), "{shown}");
+}
