@@ -10,6 +10,7 @@
 //! return errors, never panic, and check lengths before they allocate.
 #![forbid(unsafe_code)]
 
+pub mod aa;
 pub mod apdu;
 pub mod bac;
 pub mod channel;

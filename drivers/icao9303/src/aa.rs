@@ -1,0 +1,311 @@
+//! Active Authentication (9303 part 11, section 6.1): the chip proves it
+//! holds the private key whose public half is in DG15, so a copied chip
+//! (the signed data without the key) is caught.
+//!
+//! The terminal sends a random challenge in INTERNAL AUTHENTICATE; the chip
+//! signs it. RSA chips sign with ISO/IEC 9796-2 digital signature scheme 1
+//! (message recovery); ECDSA chips return a plain `r || s` signature (BSI
+//! TR-03111) over the hash named by DG14's ActiveAuthenticationInfo.
+
+use crypto_bigint::BoxedUint;
+use crypto_bigint::modular::BoxedMontyForm;
+use der::Decode;
+use ecdsa::signature::hazmat::PrehashVerifier;
+use rsa::PublicKey as RsaKey;
+use rsa::pkcs8::DecodePublicKey;
+use rsa::traits::PublicKeyParts;
+use sha1::Sha1;
+use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
+
+use crate::apdu::Command;
+use crate::error::Error;
+
+/// Length of the terminal's challenge (9303-11 section 6.1).
+pub const CHALLENGE_LEN: usize = 8;
+
+/// The chip's Active Authentication public key, from DG15.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AaPublicKey {
+    /// An RSA key (ISO/IEC 9796-2 scheme 1 signatures).
+    Rsa(RsaKey),
+    /// An ECDSA key on a curve this crate verifies.
+    Ec(EcKey),
+}
+
+/// An ECDSA public key on a named curve.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EcKey {
+    /// NIST P-256.
+    P256(p256::ecdsa::VerifyingKey),
+    /// NIST P-384.
+    P384(p384::ecdsa::VerifyingKey),
+    /// brainpoolP256r1.
+    Bp256(ecdsa::VerifyingKey<bp256::BrainpoolP256r1>),
+    /// brainpoolP384r1.
+    Bp384(ecdsa::VerifyingKey<bp384::BrainpoolP384r1>),
+}
+
+/// Hash functions a chip may use for its Active Authentication signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AaHash {
+    /// SHA-1.
+    Sha1,
+    /// SHA-224.
+    Sha224,
+    /// SHA-256.
+    Sha256,
+    /// SHA-384.
+    Sha384,
+    /// SHA-512.
+    Sha512,
+}
+
+/// Why a chip's Active Authentication answer was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AaFailure {
+    /// The signature does not verify: the chip does not hold the DG15 key.
+    #[error("signature does not verify")]
+    BadSignature,
+    /// The recovered message is not an ISO/IEC 9796-2 scheme 1 representative.
+    #[error("recovered message is malformed: {0}")]
+    Malformed(&'static str),
+    /// The signature does not cover this challenge.
+    #[error("signature is over another challenge")]
+    WrongChallenge,
+    /// The chip uses a hash or key this crate does not verify.
+    #[error("unsupported: {0}")]
+    Unsupported(&'static str),
+}
+
+impl AaPublicKey {
+    /// Reads the key from DG15's SubjectPublicKeyInfo (9303-11 section 6.1, 9303-10 section 4.7.15).
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] for explicit EC domain parameters or another
+    /// curve; a parse error for malformed DER.
+    pub fn from_spki_der(spki: &[u8]) -> Result<Self, Error> {
+        let info = spki::SubjectPublicKeyInfoRef::from_der(spki)
+            .map_err(|_| Error::Parse(bad_spki("SubjectPublicKeyInfo")))?;
+        match info.algorithm.oid.to_string().as_str() {
+            OID_RSA => RsaKey::from_public_key_der(spki)
+                .map(Self::Rsa)
+                .map_err(|_| Error::Parse(bad_spki("RSA public key"))),
+            OID_EC => {
+                let curve = info
+                    .algorithm
+                    .parameters
+                    .and_then(|p| p.decode_as::<der::asn1::ObjectIdentifier>().ok())
+                    .ok_or(Error::Unsupported(
+                        "EC key without a named curve (explicit domain parameters)",
+                    ))?;
+                let point = info.subject_public_key.raw_bytes();
+                EcKey::from_sec1(&curve.to_string(), point).map(Self::Ec)
+            }
+            _ => Err(Error::Unsupported("Active Authentication key algorithm")),
+        }
+    }
+}
+
+impl EcKey {
+    fn from_sec1(curve_oid: &str, point: &[u8]) -> Result<Self, Error> {
+        let bad = || Error::Parse(bad_spki("EC public point"));
+        Ok(match curve_oid {
+            OID_P256 => {
+                Self::P256(p256::ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(|_| bad())?)
+            }
+            OID_P384 => {
+                Self::P384(p384::ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(|_| bad())?)
+            }
+            OID_BP256 => {
+                Self::Bp256(ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(|_| bad())?)
+            }
+            OID_BP384 => {
+                Self::Bp384(ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(|_| bad())?)
+            }
+            _ => return Err(Error::Unsupported("Active Authentication curve")),
+        })
+    }
+}
+
+impl AaHash {
+    /// The hash named by an ECDSA signature algorithm OID (ActiveAuthenticationInfo in DG14).
+    pub fn from_ecdsa_oid(oid: &str) -> Option<Self> {
+        Some(match oid {
+            "1.2.840.10045.4.1" => Self::Sha1,
+            "1.2.840.10045.4.3.1" => Self::Sha224,
+            "1.2.840.10045.4.3.2" => Self::Sha256,
+            "1.2.840.10045.4.3.3" => Self::Sha384,
+            "1.2.840.10045.4.3.4" => Self::Sha512,
+            _ => return None,
+        })
+    }
+
+    fn digest(self, parts: &[&[u8]]) -> Vec<u8> {
+        fn run<D: Digest>(parts: &[&[u8]]) -> Vec<u8> {
+            let mut d = D::new();
+            for p in parts {
+                d.update(p);
+            }
+            d.finalize().to_vec()
+        }
+        match self {
+            Self::Sha1 => run::<Sha1>(parts),
+            Self::Sha224 => run::<Sha224>(parts),
+            Self::Sha256 => run::<Sha256>(parts),
+            Self::Sha384 => run::<Sha384>(parts),
+            Self::Sha512 => run::<Sha512>(parts),
+        }
+    }
+
+    fn len(self) -> usize {
+        match self {
+            Self::Sha1 => 20,
+            Self::Sha224 => 28,
+            Self::Sha256 => 32,
+            Self::Sha384 => 48,
+            Self::Sha512 => 64,
+        }
+    }
+
+    /// The hash named by an ISO/IEC 9796-2 two-byte trailer `xx CC` (ISO/IEC 10118-3 identifiers).
+    fn from_trailer(id: u8) -> Option<Self> {
+        Some(match id {
+            0x33 => Self::Sha1,
+            0x34 => Self::Sha256,
+            0x35 => Self::Sha512,
+            0x36 => Self::Sha384,
+            0x38 => Self::Sha224,
+            _ => return None,
+        })
+    }
+}
+
+/// INTERNAL AUTHENTICATE with the terminal's challenge (9303-11 section 6.1).
+pub fn internal_authenticate(challenge: &[u8; CHALLENGE_LEN]) -> Command {
+    Command::new(0x00, 0x88, 0x00, 0x00)
+        .with_data(challenge.to_vec())
+        .with_le(256)
+}
+
+/// Checks the chip's INTERNAL AUTHENTICATE answer against DG15's key.
+///
+/// `ecdsa_hash` is the hash from DG14's ActiveAuthenticationInfo; an ECDSA
+/// key without one cannot be checked.
+///
+/// # Errors
+/// An [`AaFailure`] saying why the chip is not accepted.
+pub fn verify(
+    key: &AaPublicKey,
+    challenge: &[u8; CHALLENGE_LEN],
+    signature: &[u8],
+    ecdsa_hash: Option<AaHash>,
+) -> Result<(), AaFailure> {
+    match key {
+        AaPublicKey::Rsa(rsa) => verify_rsa(rsa, challenge, signature),
+        AaPublicKey::Ec(ec) => {
+            let hash =
+                ecdsa_hash.ok_or(AaFailure::Unsupported("ECDSA key without a hash in DG14"))?;
+            let digest = hash.digest(&[challenge]);
+            let ok = match ec {
+                EcKey::P256(k) => verify_plain(k, &digest, signature),
+                EcKey::P384(k) => verify_plain(k, &digest, signature),
+                EcKey::Bp256(k) => verify_plain(k, &digest, signature),
+                EcKey::Bp384(k) => verify_plain(k, &digest, signature),
+            };
+            if ok {
+                Ok(())
+            } else {
+                Err(AaFailure::BadSignature)
+            }
+        }
+    }
+}
+
+/// The message representative F of ISO/IEC 9796-2 scheme 1 with partial recovery:
+/// `6A || M1 || H || BC`, H = SHA-1(M1 || challenge) (9303-11 section 6.1).
+///
+/// `m1` must be `modulus bytes - 22` long. For simulators and tests.
+pub fn rsa_message_representative(m1: &[u8], challenge: &[u8]) -> Vec<u8> {
+    let mut f = Vec::with_capacity(m1.len() + 22);
+    f.push(0x6A);
+    f.extend_from_slice(m1);
+    f.extend_from_slice(&AaHash::Sha1.digest(&[m1, challenge]));
+    f.push(0xBC);
+    f
+}
+
+/// Recovers F = s^e mod n and checks it against the challenge (ISO/IEC 9796-2 scheme 1).
+fn verify_rsa(key: &RsaKey, challenge: &[u8], signature: &[u8]) -> Result<(), AaFailure> {
+    let k = key.size();
+    if signature.len() != k {
+        return Err(AaFailure::Malformed("signature is not the modulus length"));
+    }
+    let s = BoxedUint::from_be_slice(signature, key.n_bits_precision())
+        .map_err(|_| AaFailure::Malformed("signature does not fit the modulus"))?;
+    if s >= *key.n().as_ref() {
+        return Err(AaFailure::Malformed("signature is not below the modulus"));
+    }
+    let f = BoxedMontyForm::new(s, key.n_params())
+        .pow(key.e())
+        .retrieve();
+    let f = f.to_be_bytes();
+    let f = f.get(f.len() - k..).ok_or(AaFailure::BadSignature)?;
+    let (&header, rest) = f.split_first().ok_or(AaFailure::BadSignature)?;
+    // Header: bits 01 (scheme 1), then 1 = partial recovery (0x6A), 0 = total (0x4A).
+    if header != 0x6A && header != 0x4A {
+        return Err(AaFailure::BadSignature);
+    }
+    let (hash, body) = match rest.split_last() {
+        Some((0xBC, body)) => (AaHash::Sha1, body),
+        Some((0xCC, body)) => {
+            let (&id, body) = body.split_last().ok_or(AaFailure::BadSignature)?;
+            (
+                AaHash::from_trailer(id).ok_or(AaFailure::Unsupported("9796-2 trailer hash"))?,
+                body,
+            )
+        }
+        _ => return Err(AaFailure::BadSignature),
+    };
+    let split = body
+        .len()
+        .checked_sub(hash.len())
+        .ok_or(AaFailure::Malformed("shorter than its hash"))?;
+    let (m1, h) = body.split_at(split);
+    let expected = if header == 0x6A {
+        hash.digest(&[m1, challenge])
+    } else {
+        hash.digest(&[m1])
+    };
+    if !crate::crypto::ct_eq(&expected, h) {
+        return Err(AaFailure::WrongChallenge);
+    }
+    if header == 0x4A && !m1.ends_with(challenge) {
+        return Err(AaFailure::WrongChallenge);
+    }
+    Ok(())
+}
+
+fn verify_plain<C>(key: &ecdsa::VerifyingKey<C>, digest: &[u8], signature: &[u8]) -> bool
+where
+    C: ecdsa::EcdsaCurve + elliptic_curve::CurveArithmetic,
+    ecdsa::VerifyingKey<C>: PrehashVerifier<ecdsa::Signature<C>>,
+{
+    ecdsa::Signature::<C>::from_slice(signature)
+        .ok()
+        .is_some_and(|sig| key.verify_prehash(digest, &sig).is_ok())
+}
+
+fn bad_spki(what: &'static str) -> crate::error::ParseError {
+    crate::error::ParseError::new("DG15", 0, crate::error::ParseErrorKind::Invalid(what))
+}
+
+const OID_RSA: &str = "1.2.840.113549.1.1.1";
+const OID_EC: &str = "1.2.840.10045.2.1";
+const OID_P256: &str = "1.2.840.10045.3.1.7";
+const OID_P384: &str = "1.3.132.0.34";
+const OID_BP256: &str = "1.3.36.3.3.2.8.1.1.7";
+const OID_BP384: &str = "1.3.36.3.3.2.8.1.1.11";
+
+#[cfg(test)]
+mod tests;

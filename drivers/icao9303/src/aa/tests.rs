@@ -1,0 +1,137 @@
+use super::*;
+use crate::vectors::hex;
+use ecdsa::signature::hazmat::PrehashSigner;
+use rsa::PrivateKey;
+use rsa::pkcs8::EncodePublicKey;
+use rsa::traits::PrivateKeyParts;
+use std::sync::OnceLock;
+
+const CHALLENGE: [u8; 8] = [0xF1, 0x73, 0x58, 0x99, 0x74, 0xBF, 0x40, 0xC6];
+
+/// One RSA-1024 key per test run (key generation is slow in debug builds).
+fn rsa_key() -> &'static PrivateKey {
+    static KEY: OnceLock<PrivateKey> = OnceLock::new();
+    KEY.get_or_init(|| PrivateKey::new(&mut getrandom::SysRng, 1024).unwrap())
+}
+
+/// The chip's side: s = F^d mod n.
+fn rsa_sign(key: &PrivateKey, challenge: &[u8]) -> Vec<u8> {
+    let k = key.size();
+    let mut m1 = vec![0u8; k - 22];
+    getrandom::fill(&mut m1).unwrap();
+    let f = rsa_message_representative(&m1, challenge);
+    let f = BoxedUint::from_be_slice(&f, key.n_bits_precision()).unwrap();
+    let s = BoxedMontyForm::new(f, key.n_params())
+        .pow(key.d())
+        .retrieve();
+    let s = s.to_be_bytes();
+    s[s.len() - k..].to_vec()
+}
+
+#[test]
+fn message_representative_matches_the_9303_worked_example() {
+    let f = rsa_message_representative(&hex("/active_authentication_rsa_sha1/m1"), &CHALLENGE);
+    assert_eq!(f, hex("/active_authentication_rsa_sha1/f"));
+    assert_eq!(hex("/active_authentication_rsa_sha1/rnd_ifd_m2"), CHALLENGE);
+}
+
+#[test]
+fn internal_authenticate_carries_the_challenge() {
+    assert_eq!(
+        internal_authenticate(&CHALLENGE).encode(false),
+        [&[0x00, 0x88, 0x00, 0x00, 0x08][..], &CHALLENGE, &[0x00]].concat()
+    );
+}
+
+#[test]
+fn rsa_chip_holding_the_key_passes() {
+    let key = rsa_key();
+    let spki = key.to_public_key().to_public_key_der().unwrap();
+    let public = AaPublicKey::from_spki_der(spki.as_bytes()).unwrap();
+    let sig = rsa_sign(key, &CHALLENGE);
+    assert_eq!(verify(&public, &CHALLENGE, &sig, None), Ok(()));
+}
+
+#[test]
+fn rsa_signature_over_another_challenge_fails() {
+    let key = rsa_key();
+    let public = AaPublicKey::Rsa(key.to_public_key());
+    let sig = rsa_sign(key, &[0; 8]);
+    assert_eq!(
+        verify(&public, &CHALLENGE, &sig, None),
+        Err(AaFailure::WrongChallenge)
+    );
+}
+
+#[test]
+fn rsa_signature_from_another_key_fails() {
+    // A cloned chip: the DG15 of one document, the key of none.
+    let other = PrivateKey::new(&mut getrandom::SysRng, 1024).unwrap();
+    let public = AaPublicKey::Rsa(rsa_key().to_public_key());
+    let sig = rsa_sign(&other, &CHALLENGE);
+    assert!(verify(&public, &CHALLENGE, &sig, None).is_err());
+}
+
+#[test]
+fn rsa_garbage_is_refused_without_panic() {
+    let public = AaPublicKey::Rsa(rsa_key().to_public_key());
+    for sig in [
+        vec![],
+        vec![0xFF; 128],
+        vec![0; 128],
+        vec![1; 127],
+        vec![7; 129],
+    ] {
+        assert!(verify(&public, &CHALLENGE, &sig, None).is_err());
+    }
+}
+
+#[test]
+fn ecdsa_chip_holding_the_key_passes_and_others_fail() {
+    let signing = p256::ecdsa::SigningKey::from_slice(&[0x42; 32]).unwrap();
+    let spki = signing.verifying_key().to_public_key_der().unwrap();
+    let public = AaPublicKey::from_spki_der(spki.as_bytes()).unwrap();
+    let digest = Sha256::digest(CHALLENGE);
+    let sig: p256::ecdsa::Signature = signing.sign_prehash(&digest).unwrap();
+    let sig = sig.to_bytes();
+    assert_eq!(
+        verify(&public, &CHALLENGE, &sig, Some(AaHash::Sha256)),
+        Ok(())
+    );
+    assert_eq!(
+        verify(&public, &[0; 8], &sig, Some(AaHash::Sha256)),
+        Err(AaFailure::BadSignature)
+    );
+    assert_eq!(
+        verify(&public, &CHALLENGE, &sig, Some(AaHash::Sha384)),
+        Err(AaFailure::BadSignature)
+    );
+    assert!(matches!(
+        verify(&public, &CHALLENGE, &sig, None),
+        Err(AaFailure::Unsupported(_))
+    ));
+    assert_eq!(
+        verify(&public, &CHALLENGE, &sig[..63], Some(AaHash::Sha256)),
+        Err(AaFailure::BadSignature)
+    );
+}
+
+#[test]
+fn dg15_garbage_is_a_parse_error() {
+    for der in [
+        &[][..],
+        &[0x30, 0x03, 0x02, 0x01],
+        &[0x30, 0x82, 0xFF, 0xFF, 0],
+    ] {
+        assert!(AaPublicKey::from_spki_der(der).is_err());
+    }
+}
+
+#[test]
+fn hash_names_from_dg14_oids() {
+    assert_eq!(
+        AaHash::from_ecdsa_oid("1.2.840.10045.4.3.2"),
+        Some(AaHash::Sha256)
+    );
+    assert_eq!(AaHash::from_ecdsa_oid("1.2.3"), None);
+}
