@@ -133,6 +133,7 @@ fn read_chip(opts: &ChipReadArgs) -> anyhow::Result<()> {
         reader: &opts.reader,
         protocol: match session.protocol() {
             AccessProtocol::Bac => "BAC",
+            AccessProtocol::Pace { .. } => "PACE",
         },
         files: doc.files.iter().map(file_json).collect(),
         dg1: dg1_mrz.as_ref().map(MrzJson::from),

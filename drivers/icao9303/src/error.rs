@@ -92,6 +92,12 @@ pub enum CardFault {
         /// Bytes actually delivered.
         got: usize,
     },
+    /// A PACE public key, point or DH value from the chip is invalid (off the curve, infinity, out of range).
+    #[error("invalid PACE public key: {0}")]
+    BadPublicKey(&'static str),
+    /// The chip's PACE authentication token T_IC does not verify (9303-11 section 4.4.3.5).
+    #[error("chip's PACE authentication token does not verify")]
+    BadPaceToken,
 }
 
 /// Malformed bytes, with what was being parsed and where.

@@ -19,12 +19,15 @@ pub mod document;
 mod error;
 pub mod lds;
 pub mod mrz;
+pub mod pa;
+pub mod pace;
 pub mod reader;
 pub mod session;
 pub mod sm;
 pub mod tlv;
 #[cfg(test)]
 mod vectors;
+pub mod verdict;
 
 pub use channel::{CardChannel, ChannelError, ChannelErrorKind};
 pub use error::{CardFault, Error, ParseError, ParseErrorKind};

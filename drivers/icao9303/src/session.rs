@@ -1,5 +1,10 @@
 //! Reading files from an eMRTD: access control, then chunked READ BINARY under secure messaging.
 //!
+//! [`Session::open`] reads EF.CardAccess from the master file in plain and
+//! runs PACE with the best PACEInfo it supports (9303-11 section 4.2: PACE
+//! before BAC); only a chip without PACE falls back to BAC, and only with
+//! an MRZ password. [`Session::open_bac`] runs BAC alone.
+//!
 //! Real chips differ: some refuse 224- or 256-byte reads, some do not take
 //! extended length, some drop the secure-messaging session on an error. The
 //! [`Session`] sizes each read to the secure-messaging overhead, reads files
@@ -10,8 +15,9 @@
 use crate::apdu::{Command, Response, SW_OK};
 use crate::bac::{self, BacKeys};
 use crate::channel::CardChannel;
-use crate::crypto;
 use crate::error::{CardFault, Error};
+use crate::lds::CardAccess;
+use crate::pace::{self, PaceProtocol, Password};
 use crate::sm::SecureChannel;
 use crate::tlv;
 
@@ -37,18 +43,39 @@ pub struct ReadOptions {
     pub max_file_size: usize,
 }
 
+/// Largest EF.CardAccess accepted (real ones are under 1 KB).
+const MAX_CARD_ACCESS: usize = 4096;
+
 /// The access-control protocol that opened the chip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AccessProtocol {
     /// Basic Access Control (9303-11 section 4.3).
     Bac,
+    /// PACE (9303-11 section 4.4) with this protocol (its OID, name and mapping) and standardized domain parameters.
+    Pace {
+        /// The PACE protocol; `protocol.oid()`, `protocol.name()`, `protocol.mapping`.
+        protocol: PaceProtocol,
+        /// The standardized domain parameter ID (9303-11 section 9.5.1).
+        parameter_id: u32,
+    },
+}
+
+/// How the session authenticates, first and after a dropped session.
+#[derive(Debug)]
+enum Auth {
+    Bac(BacKeys),
+    Pace {
+        password: Password,
+        protocol: PaceProtocol,
+        parameter_id: u32,
+    },
 }
 
 /// An authenticated session with an eMRTD chip.
 #[derive(Debug)]
 pub struct Session<C> {
     channel: C,
-    keys: BacKeys,
+    auth: Auth,
     sm: SecureChannel,
     read_size: usize,
     extended: bool,
@@ -76,19 +103,66 @@ impl<C: CardChannel> Session<C> {
     /// [`Error::AccessDenied`] when the keys do not fit the chip, a status or
     /// channel error when the chip refuses or goes away.
     pub fn open_bac(channel: C, keys: BacKeys, options: &ReadOptions) -> Result<Self, Error> {
+        Self::with_auth(channel, Auth::Bac(keys), options, 0)
+    }
+
+    /// Opens the chip with PACE when EF.CardAccess offers a supported protocol, else with BAC (MRZ password only).
+    ///
+    /// EF.CardAccess is read in plain from the master file; a chip without it
+    /// (6A82) has no PACE. After PACE the eMRTD application is selected under
+    /// secure messaging.
+    ///
+    /// # Errors
+    /// [`Error::AccessDenied`] when the password does not fit the chip or its
+    /// PACE token is wrong; [`Error::Unsupported`] when the chip offers no
+    /// PACE this crate supports and the password is a CAN (BAC needs the MRZ);
+    /// a status, parse or channel error otherwise.
+    pub fn open(channel: C, password: Password, options: &ReadOptions) -> Result<Self, Error> {
+        let mut channel = channel;
+        let mut apdus = 0;
+        let card_access = read_card_access(&mut channel, &mut apdus)?;
+        let offer = match &card_access {
+            Some(bytes) => Some(CardAccess::parse(bytes)?),
+            None => None,
+        };
+        let chosen = offer.as_ref().and_then(pace::choose);
+        let auth = match (chosen, &offer) {
+            (Some((protocol, parameter_id)), _) => Auth::Pace {
+                password,
+                protocol,
+                parameter_id,
+            },
+            (None, Some(offer)) if offer.pace_infos().next().is_some() => {
+                return Err(Error::Unsupported(
+                    "the chip offers only PACE variants this crate does not support",
+                ));
+            }
+            (None, _) => Auth::Bac(password.bac_keys().ok_or(Error::Unsupported(
+                "the chip offers no PACE, and a CAN cannot open BAC",
+            ))?),
+        };
+        Self::with_auth(channel, auth, options, apdus)
+    }
+
+    fn with_auth(
+        channel: C,
+        auth: Auth,
+        options: &ReadOptions,
+        apdus: usize,
+    ) -> Result<Self, Error> {
         let extended = options.extended_length && channel.supports_extended_length();
+        let mut apdus = apdus;
+        let mut channel = channel;
+        let sm = authenticate(&mut channel, &auth, &mut apdus)?;
         let read_size = options
             .max_read
             .unwrap_or_else(|| {
-                max_plain_per_response(if extended { 65_536 } else { 256 }, crypto::BLOCK)
+                max_plain_per_response(if extended { 65_536 } else { 256 }, sm.block_len())
             })
             .max(MIN_READ);
-        let mut apdus = 0;
-        let mut channel = channel;
-        let sm = authenticate(&mut channel, &keys, &mut apdus)?;
         Ok(Self {
             channel,
-            keys,
+            auth,
             sm,
             read_size,
             extended,
@@ -101,7 +175,17 @@ impl<C: CardChannel> Session<C> {
 
     /// The protocol that opened this session.
     pub fn protocol(&self) -> AccessProtocol {
-        AccessProtocol::Bac
+        match &self.auth {
+            Auth::Bac(_) => AccessProtocol::Bac,
+            Auth::Pace {
+                protocol,
+                parameter_id,
+                ..
+            } => AccessProtocol::Pace {
+                protocol: *protocol,
+                parameter_id: *parameter_id,
+            },
+        }
     }
 
     /// APDUs exchanged so far, access control included.
@@ -258,7 +342,7 @@ impl<C: CardChannel> Session<C> {
         self.extended = false;
         self.read_size = self
             .read_size
-            .min(max_plain_per_response(256, crypto::BLOCK));
+            .min(max_plain_per_response(256, self.sm.block_len()));
         if dropped {
             self.recover()?;
         }
@@ -268,7 +352,7 @@ impl<C: CardChannel> Session<C> {
     /// Authenticates again after the chip dropped secure messaging, and
     /// selects the file that was current.
     fn recover(&mut self) -> Result<(), Error> {
-        self.sm = authenticate(&mut self.channel, &self.keys, &mut self.apdus)?;
+        self.sm = authenticate(&mut self.channel, &self.auth, &mut self.apdus)?;
         self.reauthentications += 1;
         match self.current_file.take() {
             Some((fid, what)) => self.select_file(fid, what),
@@ -321,8 +405,89 @@ fn short_file(what: &'static str, announced: usize, got: usize) -> Error {
     .into()
 }
 
-/// Selects the LDS1 application and runs BAC, returning the secure channel.
+/// Authenticates with the session's protocol, returning the secure channel with the LDS1 application selected.
 fn authenticate<C: CardChannel>(
+    channel: &mut C,
+    auth: &Auth,
+    apdus: &mut usize,
+) -> Result<SecureChannel, Error> {
+    match auth {
+        Auth::Bac(keys) => authenticate_bac(channel, keys, apdus),
+        Auth::Pace {
+            password,
+            protocol,
+            parameter_id,
+        } => {
+            let outcome = pace::establish(channel, *protocol, *parameter_id, password, apdus)?;
+            let mut sm = outcome.channel;
+            // 9303-11 section 4.2: after PACE the application is selected under secure messaging.
+            let select = Command::new(0x00, 0xA4, 0x04, 0x0C).with_data(LDS1_AID.to_vec());
+            *apdus += 1;
+            let raw = channel.transmit(&sm.protect_command(&select, false)?)?;
+            let resp = sm.unprotect_response(raw)?;
+            expect_ok(resp, "SELECT eMRTD application")?;
+            Ok(sm)
+        }
+    }
+}
+
+/// Reads EF.CardAccess in plain from the master file; `None` when the chip has none (no PACE).
+fn read_card_access<C: CardChannel>(
+    channel: &mut C,
+    apdus: &mut usize,
+) -> Result<Option<Vec<u8>>, Error> {
+    // SELECT MF, then EF.CardAccess (FID 011C) under it (9303-10 section 3.11.1).
+    let select_mf = Command::new(0x00, 0xA4, 0x00, 0x0C).with_data(vec![0x3F, 0x00]);
+    if transmit_plain(channel, &select_mf, apdus)?.sw != SW_OK {
+        return Ok(None);
+    }
+    let select = Command::new(0x00, 0xA4, 0x02, 0x0C).with_data(vec![0x01, 0x1C]);
+    if transmit_plain(channel, &select, apdus)?.sw != SW_OK {
+        return Ok(None);
+    }
+    let mut data = Vec::new();
+    let mut total: Option<usize> = None;
+    loop {
+        let want = match total {
+            None => HEADER_READ,
+            Some(t) => (t - data.len()).min(0xDF),
+        };
+        let [p1, p2] = u16::try_from(data.len())
+            .map_err(|_| Error::ApiMisuse("EF.CardAccess offset"))?
+            .to_be_bytes();
+        let resp = transmit_plain(
+            channel,
+            &Command::new(0x00, 0xB0, p1, p2).with_le(want),
+            apdus,
+        )?;
+        match resp.sw {
+            SW_OK | 0x6282 if !resp.data.is_empty() && resp.data.len() <= want => {
+                data.extend_from_slice(&resp.data)
+            }
+            sw => {
+                return Err(Error::Status {
+                    command: "read EF.CardAccess",
+                    sw,
+                });
+            }
+        }
+        if total.is_none() {
+            match tlv::header_len_and_total_with_limit(&data, MAX_CARD_ACCESS)? {
+                Some((_, t)) => total = Some(t),
+                None => return Err(short_file("EF.CardAccess", HEADER_READ, data.len())),
+            }
+        }
+        if let Some(t) = total
+            && data.len() >= t
+        {
+            data.truncate(t);
+            return Ok(Some(data));
+        }
+    }
+}
+
+/// Selects the LDS1 application and runs BAC, returning the secure channel.
+fn authenticate_bac<C: CardChannel>(
     channel: &mut C,
     keys: &BacKeys,
     apdus: &mut usize,

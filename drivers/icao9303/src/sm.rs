@@ -1,7 +1,10 @@
-//! Secure messaging with 3DES (9303 part 11, section 9.8).
+//! Secure messaging with 3DES or AES (9303 part 11, section 9.8).
 //!
-//! One [`SecureChannel`] holds the session keys and the send sequence
-//! counter. The terminal protects commands and unprotects responses; the
+//! One [`SecureChannel`] holds the cipher suite, the session keys and the
+//! send sequence counter. 3DES (after BAC, or PACE with 3DES): CBC with a
+//! zero IV, the retail MAC, an 8-byte SSC and 8-byte padding blocks. AES
+//! (after PACE, 9303-11 section 9.8.7): CBC with IV = E(KSenc, SSC), CMAC
+//! truncated to 8 bytes, a 16-byte SSC and 16-byte padding blocks. The terminal protects commands and unprotects responses; the
 //! chip side (for simulators and tests) does the reverse with the same keys
 //! and the same counter rules, so both sides share one implementation.
 //!
@@ -10,7 +13,7 @@
 //! before its data is decrypted or its status word believed.
 
 use crate::apdu::{Command, Response};
-use crate::crypto::{self, TdesKey};
+use crate::crypto::{self, SessionKey, SmCipher, TdesKey};
 use crate::error::{CardFault, Error, ParseErrorKind};
 use crate::reader::Reader;
 
@@ -28,20 +31,90 @@ const DO_MAC: u8 = 0x8E;
 /// Session keys and send sequence counter of an authenticated chip session.
 #[derive(Debug)]
 pub struct SecureChannel {
-    enc: TdesKey,
-    mac: TdesKey,
-    ssc: u64,
+    suite: Suite,
+    ssc: u128,
+}
+
+/// The cipher suite and its keys.
+#[derive(Debug)]
+enum Suite {
+    Tdes { enc: TdesKey, mac: TdesKey },
+    Aes { enc: SessionKey, mac: SessionKey },
 }
 
 impl SecureChannel {
     /// A 3DES channel from session keys and the initial SSC.
     pub fn tdes(enc: TdesKey, mac: TdesKey, ssc: u64) -> Self {
-        Self { enc, mac, ssc }
+        Self {
+            suite: Suite::Tdes { enc, mac },
+            ssc: u128::from(ssc),
+        }
     }
 
-    /// The current send sequence counter.
+    /// An AES channel (AES-128, -192 or -256 by key length) with SSC 0, as after PACE (9303-11 section 9.8.7).
+    ///
+    /// # Errors
+    /// [`Error::ApiMisuse`] when the keys are not both 16, 24 or 32 bytes long.
+    pub fn aes(enc: SessionKey, mac: SessionKey) -> Result<Self, Error> {
+        let len = enc.as_bytes().len();
+        if !matches!(len, 16 | 24 | 32) || mac.as_bytes().len() != len {
+            return Err(Error::ApiMisuse(
+                "AES session keys must be 16, 24 or 32 bytes",
+            ));
+        }
+        Ok(Self {
+            suite: Suite::Aes { enc, mac },
+            ssc: 0,
+        })
+    }
+
+    /// A channel of `cipher` from session keys, SSC 0 (PACE, 9303-11 section 4.4.3.5).
+    ///
+    /// # Errors
+    /// [`Error::ApiMisuse`] when a key has the wrong length for `cipher`.
+    pub fn from_keys(cipher: SmCipher, enc: SessionKey, mac: SessionKey) -> Result<Self, Error> {
+        match cipher {
+            SmCipher::Tdes => {
+                let to_tdes = |k: &SessionKey| {
+                    <[u8; 16]>::try_from(k.as_bytes())
+                        .map(TdesKey)
+                        .map_err(|_| Error::ApiMisuse("3DES session keys must be 16 bytes"))
+                };
+                Ok(Self::tdes(to_tdes(&enc)?, to_tdes(&mac)?, 0))
+            }
+            _ if enc.as_bytes().len() == cipher.key_len() => Self::aes(enc, mac),
+            _ => Err(Error::ApiMisuse(
+                "session key length does not fit the cipher",
+            )),
+        }
+    }
+
+    /// The cipher of this channel.
+    pub fn cipher(&self) -> SmCipher {
+        match &self.suite {
+            Suite::Tdes { .. } => SmCipher::Tdes,
+            Suite::Aes { enc, .. } => match enc.as_bytes().len() {
+                24 => SmCipher::Aes192,
+                32 => SmCipher::Aes256,
+                _ => SmCipher::Aes128,
+            },
+        }
+    }
+
+    /// Block length of the cipher: 8 for 3DES, 16 for AES (padding and SSC length).
+    pub fn block_len(&self) -> usize {
+        self.cipher().block_len()
+    }
+
+    /// The current send sequence counter (its low 64 bits; all of it for 3DES).
     pub fn ssc(&self) -> u64 {
-        self.ssc
+        self.ssc as u64
+    }
+
+    /// The current send sequence counter as sent to the MAC: 8 bytes for 3DES, 16 for AES.
+    pub fn ssc_bytes(&self) -> Vec<u8> {
+        let all = self.ssc.to_be_bytes();
+        all[all.len() - self.block_len()..].to_vec()
     }
 
     /// Wraps a plain command into a protected APDU (9303-11 section 9.8.4).
@@ -51,10 +124,12 @@ impl SecureChannel {
     pub fn protect_command(&mut self, cmd: &Command, extended: bool) -> Result<Vec<u8>, Error> {
         let cla = cmd.cla | 0x0C;
         let header = [cla, cmd.ins, cmd.p1, cmd.p2];
+        let block = self.block_len();
+        // The SSC counts this command before anything uses it (AES: the IV).
+        self.ssc = self.ssc.wrapping_add(1);
         let mut dos = Vec::new();
         if !cmd.data.is_empty() {
-            let encrypted =
-                crypto::tdes_cbc_encrypt(&self.enc, &crypto::pad(&cmd.data, crypto::BLOCK))?;
+            let encrypted = self.encrypt(&crypto::pad(&cmd.data, block))?;
             push_encrypted_do(&mut dos, cmd.ins % 2 == 1, &encrypted);
         }
         let extended = extended || cmd.needs_extended();
@@ -67,11 +142,10 @@ impl SecureChannel {
                 dos.extend_from_slice(&[1, (le % 256) as u8]);
             }
         }
-        self.ssc = self.ssc.wrapping_add(1);
-        let mut n = self.ssc.to_be_bytes().to_vec();
-        n.extend_from_slice(&crypto::pad(&header, crypto::BLOCK));
+        let mut n = self.ssc_bytes();
+        n.extend_from_slice(&crypto::pad(&header, block));
         n.extend_from_slice(&dos);
-        let cc = crypto::retail_mac(&self.mac, &crypto::pad(&n, crypto::BLOCK));
+        let cc = self.mac(&n)?;
         dos.extend_from_slice(&[DO_MAC, 8]);
         dos.extend_from_slice(&cc);
         let protected = Command {
@@ -99,9 +173,9 @@ impl SecureChannel {
         }
         let dos = split_response_dos(&plain.data)?;
         let mac = dos.mac.ok_or(CardFault::MissingDataObject("DO'8E'"))?;
-        let mut k = self.ssc.to_be_bytes().to_vec();
+        let mut k = self.ssc_bytes();
         k.extend_from_slice(dos.covered);
-        let expected = crypto::retail_mac(&self.mac, &crypto::pad(&k, crypto::BLOCK));
+        let expected = self.mac(&k)?;
         if !crypto::ct_eq(&expected, mac) {
             return Err(CardFault::BadMac.into());
         }
@@ -157,10 +231,10 @@ impl SecureChannel {
         }
         let mac = mac.ok_or(CardFault::MissingDataObject("DO'8E'"))?;
         let header = [cmd.cla, cmd.ins, cmd.p1, cmd.p2];
-        let mut n = self.ssc.to_be_bytes().to_vec();
-        n.extend_from_slice(&crypto::pad(&header, crypto::BLOCK));
-        n.extend_from_slice(&cmd.data[..covered_end]);
-        let expected = crypto::retail_mac(&self.mac, &crypto::pad(&n, crypto::BLOCK));
+        let mut n = self.ssc_bytes();
+        n.extend_from_slice(&crypto::pad(&header, self.block_len()));
+        n.extend_from_slice(cmd.data.get(..covered_end).unwrap_or_default());
+        let expected = self.mac(&n)?;
         if !crypto::ct_eq(&expected, mac) {
             return Err(CardFault::BadMac.into());
         }
@@ -191,18 +265,17 @@ impl SecureChannel {
     /// # Errors
     /// Only on internal misuse.
     pub fn protect_response(&mut self, resp: &Response, ins: u8) -> Result<Vec<u8>, Error> {
+        self.ssc = self.ssc.wrapping_add(1);
         let mut dos = Vec::new();
         if !resp.data.is_empty() {
-            let encrypted =
-                crypto::tdes_cbc_encrypt(&self.enc, &crypto::pad(&resp.data, crypto::BLOCK))?;
+            let encrypted = self.encrypt(&crypto::pad(&resp.data, self.block_len()))?;
             push_encrypted_do(&mut dos, ins % 2 == 1, &encrypted);
         }
         dos.extend_from_slice(&[DO_SW, 2]);
         dos.extend_from_slice(&resp.sw.to_be_bytes());
-        self.ssc = self.ssc.wrapping_add(1);
-        let mut k = self.ssc.to_be_bytes().to_vec();
+        let mut k = self.ssc_bytes();
         k.extend_from_slice(&dos);
-        let cc = crypto::retail_mac(&self.mac, &crypto::pad(&k, crypto::BLOCK));
+        let cc = self.mac(&k)?;
         dos.extend_from_slice(&[DO_MAC, 8]);
         dos.extend_from_slice(&cc);
         dos.extend_from_slice(&resp.sw.to_be_bytes());
@@ -222,8 +295,42 @@ impl SecureChannel {
                 }
             }
         };
-        let padded = crypto::tdes_cbc_decrypt(&self.enc, ciphertext)?;
+        let padded = zeroize::Zeroizing::new(match &self.suite {
+            Suite::Tdes { enc, .. } => crypto::tdes_cbc_decrypt(enc, ciphertext)?,
+            Suite::Aes { enc, .. } => {
+                crypto::aes_cbc_decrypt(enc.as_bytes(), &self.aes_iv(enc)?, ciphertext)?
+            }
+        });
         Ok(crypto::unpad(&padded)?.to_vec())
+    }
+
+    /// Encrypts padded data with the session key at the current SSC.
+    fn encrypt(&self, padded: &[u8]) -> Result<Vec<u8>, Error> {
+        match &self.suite {
+            Suite::Tdes { enc, .. } => crypto::tdes_cbc_encrypt(enc, padded),
+            Suite::Aes { enc, .. } => {
+                crypto::aes_cbc_encrypt(enc.as_bytes(), &self.aes_iv(enc)?, padded)
+            }
+        }
+    }
+
+    /// IV for AES: E(KSenc, SSC) with the 16-byte SSC (9303-11 section 9.8.7.1).
+    fn aes_iv(&self, enc: &SessionKey) -> Result<[u8; crypto::AES_BLOCK], Error> {
+        crypto::aes_encrypt_block(enc.as_bytes(), &self.ssc.to_be_bytes())
+    }
+
+    /// The 8-byte MAC over `data`, padded here: retail MAC or AES-CMAC truncated (9303-11 section 9.8.6.2, 9.8.7.2).
+    fn mac(&self, data: &[u8]) -> Result<[u8; 8], Error> {
+        let padded = crypto::pad(data, self.block_len());
+        match &self.suite {
+            Suite::Tdes { mac, .. } => Ok(crypto::retail_mac(mac, &padded)),
+            Suite::Aes { mac, .. } => {
+                let full = crypto::aes_cmac(mac.as_bytes(), &padded)?;
+                let mut out = [0u8; 8];
+                out.copy_from_slice(&full[..8]);
+                Ok(out)
+            }
+        }
     }
 }
 

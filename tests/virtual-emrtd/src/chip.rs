@@ -14,6 +14,7 @@ use std::time::Duration;
 use icao9303::apdu::{Command, Response, SW_OK};
 use icao9303::bac::{self, BacKeys};
 use icao9303::mrz::{self, Mode};
+use icao9303::pace::{self, PaceProtocol, Password};
 use icao9303::reader::Reader;
 use icao9303::session::LDS1_AID;
 use icao9303::sm::SecureChannel;
@@ -21,7 +22,9 @@ use icao9303::tlv;
 
 use crate::atr;
 use crate::lds::{self, Dg2Header, FID_COM, FID_DG1, FID_DG2, FID_SOD};
-use crate::profile::{ChipProfile, CommandKind, MAX_DG2_MIN_SIZE, Misbehaviour, ProfileError};
+use crate::profile::{
+    ChipProfile, CommandKind, MAX_DG2_MIN_SIZE, Misbehaviour, PaceConfig, ProfileError,
+};
 
 /// Largest response data field of a short APDU (Ne = 256).
 const SHORT_RESPONSE: usize = 256;
@@ -35,6 +38,7 @@ const SW_AND_MAC_DOS: usize = 4 + 10;
 #[derive(Debug)]
 pub struct VirtualChip {
     keys: BacKeys,
+    pace: Option<ChipPace>,
     files: Vec<ElementaryFile>,
     misbehaviour: Vec<Misbehaviour>,
     extended_length: bool,
@@ -58,9 +62,38 @@ impl std::fmt::Debug for ElementaryFile {
     }
 }
 
+/// The chip's PACE configuration, checked.
+#[derive(Debug)]
+struct ChipPace {
+    protocol: PaceProtocol,
+    parameter_id: u32,
+    mrz: Password,
+    can: Option<Password>,
+    bac_enabled: bool,
+    /// EF.CardAccess: `31 { PACEInfo }`.
+    card_access: Vec<u8>,
+    /// The Chip Authentication private key for PACE-CAM.
+    static_private: Vec<u8>,
+}
+
+/// Where the chip is in a PACE run.
+#[derive(Debug, Default)]
+enum PaceStep {
+    #[default]
+    Idle,
+    /// MSE:Set AT accepted with this password.
+    Set(Password),
+    Mapping(pace::ChipAwaitMapping),
+    KeyAgreement(pace::ChipAwaitKeyAgreement),
+    Token(pace::ChipAwaitToken),
+}
+
 /// What a power cycle forgets.
 #[derive(Debug, Default)]
 struct CardState {
+    /// EF.CardAccess is the current file of the master file (plain reads).
+    card_access_selected: bool,
+    pace: PaceStep,
     app_selected: bool,
     challenge: Option<[u8; 8]>,
     session: Option<SecureChannel>,
@@ -91,6 +124,7 @@ impl VirtualChip {
             misbehaviour,
             extended_length,
             dg2_min_size,
+            pace: pace_config,
         } = profile;
         if dg2_min_size > MAX_DG2_MIN_SIZE {
             return Err(ProfileError::Dg2TooLarge(dg2_min_size));
@@ -102,6 +136,13 @@ impl VirtualChip {
             .collect();
         let parsed = mrz::parse(&lines.join("\n"), Mode::Strict)?;
         let keys = BacKeys::from_mrz(&parsed).map_err(ProfileError::Keys)?;
+        let pace = match pace_config {
+            Some(config) => Some(ChipPace::new(
+                config,
+                Password::from_mrz(&parsed).map_err(ProfileError::Keys)?,
+            )?),
+            None => None,
+        };
         let header = misbehaviour
             .iter()
             .find_map(|m| match m {
@@ -135,6 +176,7 @@ impl VirtualChip {
         ];
         Ok(Self {
             keys,
+            pace,
             files,
             misbehaviour,
             extended_length,
@@ -215,7 +257,8 @@ impl VirtualChip {
                 return self.respond_protected(raw, &cmd, extended);
             }
             Ok((cmd, _)) => {
-                let select_app = cmd.ins == 0xA4 && cmd.p1 == 0x04;
+                // SELECT of the application or the master file resets the security state.
+                let select_app = cmd.ins == 0xA4 && matches!(cmd.p1, 0x00 | 0x04);
                 if had_session && !select_app {
                     plain(0x6988)
                 } else {
@@ -233,9 +276,12 @@ impl VirtualChip {
 
     /// Commands before BAC (9303-11 §4.3.4), answered in plain.
     fn respond_plain(&mut self, cmd: &Command) -> Response {
-        if let Some(sw) = class_error(cmd.cla) {
+        // GENERAL AUTHENTICATE may be chained (CLA 10, ISO/IEC 7816-4 §5.4.1).
+        let chained_ga = cmd.ins == 0x86 && cmd.cla == 0x10;
+        if let Some(sw) = class_error(cmd.cla).filter(|_| !chained_ga) {
             return status(sw);
         }
+        let bac_enabled = self.pace.as_ref().is_none_or(|p| p.bac_enabled);
         let kind = match cmd.ins {
             0xA4 if cmd.p1 == 0x04 => Some(CommandKind::SelectApplication),
             0x84 => Some(CommandKind::GetChallenge),
@@ -247,11 +293,144 @@ impl VirtualChip {
         }
         match cmd.ins {
             0xA4 if cmd.p1 == 0x04 => self.select_application(cmd),
-            // Files need BAC first: security status not satisfied.
+            0xA4 if cmd.p1 == 0x00 => self.select_master_file(cmd),
+            0xA4 if cmd.p1 == 0x02 && cmd.data == [0x01, 0x1C] => self.select_card_access(),
+            0xB0 if self.state.card_access_selected => self.read_card_access(cmd),
+            // Files need access control first: security status not satisfied.
             0xA4 | 0xB0 | 0xB1 => status(0x6982),
+            0x84 | 0x82 if !bac_enabled => status(0x6D00),
             0x84 => self.get_challenge(cmd),
             0x82 => self.external_authenticate(cmd),
+            0x22 if self.pace.is_some() => self.mse_set_at(cmd),
+            0x86 if self.pace.is_some() => self.general_authenticate(cmd),
             _ => status(0x6D00),
+        }
+    }
+
+    /// SELECT of the master file (`00 A4 00 0C` with `3F00` or no data): leaves the application.
+    fn select_master_file(&mut self, cmd: &Command) -> Response {
+        if !(cmd.data.is_empty() || cmd.data == [0x3F, 0x00]) {
+            return status(0x6A82);
+        }
+        self.state = CardState::default();
+        status(SW_OK)
+    }
+
+    /// SELECT of EF.CardAccess (FID 011C) in the master file: only a PACE chip has it.
+    fn select_card_access(&mut self) -> Response {
+        if self.pace.is_none() || self.state.app_selected {
+            return status(0x6A82);
+        }
+        self.state.card_access_selected = true;
+        status(SW_OK)
+    }
+
+    /// Plain READ BINARY of EF.CardAccess (offset in P1-P2).
+    fn read_card_access(&mut self, cmd: &Command) -> Response {
+        let Some(pace) = &self.pace else {
+            return status(0x6986);
+        };
+        let offset = usize::from(u16::from_be_bytes([cmd.p1 & 0x7F, cmd.p2]));
+        let Some(rest) = pace.card_access.get(offset..).filter(|r| !r.is_empty()) else {
+            return status(0x6B00);
+        };
+        let ne = cmd.le.unwrap_or(256);
+        let n = rest.len().min(ne);
+        Response {
+            data: rest.get(..n).unwrap_or(rest).to_vec(),
+            sw: if n < ne { 0x6282 } else { SW_OK },
+        }
+    }
+
+    /// MSE:Set AT for PACE: `00 22 C1 A4`, 80 the protocol OID, 83 the password reference (9303-11 §4.4.4.1).
+    fn mse_set_at(&mut self, cmd: &Command) -> Response {
+        self.state.pace = PaceStep::Idle;
+        let Some(pace) = &self.pace else {
+            return status(0x6D00);
+        };
+        if (cmd.p1, cmd.p2) != (0xC1, 0xA4) {
+            return status(0x6A86);
+        }
+        let mut oid = None;
+        let mut reference = None;
+        let mut r = Reader::new(&cmd.data);
+        while !r.is_empty() {
+            match tlv::read_tlv(&mut r) {
+                Ok(t) if t.tag == 0x80 => oid = Some(t.value.to_vec()),
+                Ok(t) if t.tag == 0x83 => reference = Some(t.value.to_vec()),
+                Ok(_) => {}
+                Err(_) => return status(0x6A80),
+            }
+        }
+        let expected_oid = icao9303::lds::encode_oid(&pace.protocol.oid());
+        if oid.is_none() || oid != expected_oid {
+            return status(0x6A80);
+        }
+        let password = match reference.as_deref() {
+            Some([0x01]) => pace.mrz.clone(),
+            Some([0x02]) => match &pace.can {
+                Some(can) => can.clone(),
+                None => return status(0x6A88),
+            },
+            _ => return status(0x6A80),
+        };
+        self.state.pace = PaceStep::Set(password);
+        status(SW_OK)
+    }
+
+    /// GENERAL AUTHENTICATE for PACE, step by step (9303-11 §4.4.4.2); any failure ends the run.
+    fn general_authenticate(&mut self, cmd: &Command) -> Response {
+        let Some(pace) = &self.pace else {
+            return status(0x6D00);
+        };
+        let last = cmd.cla == 0x00;
+        let step = std::mem::take(&mut self.state.pace);
+        let (protocol, id) = (pace.protocol, pace.parameter_id);
+        let result = match (step, last) {
+            (PaceStep::Set(password), false) => pace::random_nonce(&protocol)
+                .and_then(|s| pace::chip_start(protocol, id, &password, &s, &cmd.data))
+                .map(|(data, next)| (data, PaceStep::Mapping(next))),
+            (PaceStep::Mapping(wait), false) => wait
+                .random_private()
+                .and_then(|k| wait.respond(&cmd.data, &k))
+                .map(|(mut data, next)| {
+                    if self.misbehaviour.contains(&Misbehaviour::BadMappingPoint)
+                        && let Some(b) = data.last_mut()
+                    {
+                        *b ^= 0x01;
+                    }
+                    (data, PaceStep::KeyAgreement(next))
+                }),
+            (PaceStep::KeyAgreement(wait), false) => wait
+                .random_private()
+                .and_then(|k| wait.respond(&cmd.data, &k))
+                .map(|(data, next)| (data, PaceStep::Token(next))),
+            (PaceStep::Token(wait), true) => {
+                return match wait.respond(&cmd.data, Some(&pace.static_private)) {
+                    Ok((mut data, channel)) => {
+                        // 7C L 86 08 T: the token starts at byte 4.
+                        if self.misbehaviour.contains(&Misbehaviour::LyingToken)
+                            && let Some(b) = data.get_mut(4)
+                        {
+                            *b ^= 0x01;
+                        }
+                        self.state.session = Some(channel);
+                        self.state.app_selected = false;
+                        self.state.current = None;
+                        Response { data, sw: SW_OK }
+                    }
+                    Err(_) => status(0x6300),
+                };
+            }
+            (PaceStep::Idle, _) => return status(0x6985),
+            _ => return status(0x6985),
+        };
+        match result {
+            Ok((data, next)) => {
+                self.state.pace = next;
+                Response { data, sw: SW_OK }
+            }
+            Err(_) => status(0x6A80),
         }
     }
 
@@ -391,6 +570,7 @@ impl VirtualChip {
     /// SELECT under secure messaging: an EF by file identifier, or the application again.
     fn select(&mut self, cmd: &Command) -> Response {
         if cmd.p1 == 0x04 {
+            self.state.app_selected = cmd.data == LDS1_AID;
             if let Some(sw) = self.wrong_sw(CommandKind::SelectApplication) {
                 return status(sw);
             }
@@ -549,6 +729,38 @@ impl VirtualChip {
                 Some(*drop_session)
             }
             _ => None,
+        })
+    }
+}
+
+impl ChipPace {
+    fn new(config: PaceConfig, mrz: Password) -> Result<Self, ProfileError> {
+        let protocol = PaceProtocol::from_oid(&config.oid).map_err(ProfileError::Pace)?;
+        if !pace::is_supported(&protocol, config.parameter_id) {
+            return Err(ProfileError::Pace(icao9303::Error::Unsupported(
+                "PACE protocol with these domain parameters",
+            )));
+        }
+        let info = icao9303::lds::PaceInfo {
+            protocol_oid: config.oid.clone(),
+            version: 2,
+            parameter_id: Some(config.parameter_id),
+        };
+        let info = info
+            .encode()
+            .ok_or(ProfileError::Pace(icao9303::Error::ApiMisuse(
+                "PACE OID does not encode",
+            )))?;
+        // A fixed, test-only Chip Authentication key (2 is below every supported order).
+        let static_private = vec![0x02];
+        Ok(Self {
+            protocol,
+            parameter_id: config.parameter_id,
+            mrz,
+            can: config.can.map(Password::Can),
+            bac_enabled: config.bac_enabled,
+            card_access: tlv::encode(0x31, &info),
+            static_private,
         })
     }
 }

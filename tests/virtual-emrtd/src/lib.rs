@@ -1,7 +1,8 @@
 //! A virtual ePassport (eMRTD) chip for tests and demos.
 //!
 //! What it is: the chip side of ICAO Doc 9303 for an LDS1 application with
-//! Basic Access Control (9303-11 §4.3) and 3DES secure messaging (9303-11
+//! Basic Access Control (9303-11 §4.3), PACE (9303-11 §4.4, optional, with
+//! EF.CardAccess in the master file) and 3DES or AES secure messaging (9303-11
 //! §9.8), holding EF.COM, DG1, DG2 and a placeholder EF.SOD built from a
 //! [`ChipProfile`]. [`VirtualChip`] is pure (APDU in, APDU out, no I/O);
 //! [`vpcd`] plugs it into pcscd through vsmartcard's vpcd reader driver so a
@@ -9,7 +10,7 @@
 //! APDUs straight to it for tests that only need the terminal logic.
 //!
 //! What it is not: a certified chip or a security reference. There is no
-//! PACE, no Chip or Active Authentication, and EF.SOD is **unsigned** (a
+//! Chip or Active Authentication, and EF.SOD is **unsigned** (a
 //! well-formed placeholder), so Passive Authentication must fail on it.
 //! [`Misbehaviour`]s make it act like the awkward chips found in the field.
 #![forbid(unsafe_code)]
@@ -25,5 +26,7 @@ pub mod vpcd;
 pub use channel::DirectChannel;
 pub use chip::VirtualChip;
 pub use face::{FaceError, FaceImage, ImageFormat};
-pub use profile::{ChipProfile, CommandKind, MAX_DG2_MIN_SIZE, Misbehaviour, ProfileError};
+pub use profile::{
+    ChipProfile, CommandKind, MAX_DG2_MIN_SIZE, Misbehaviour, PaceConfig, ProfileError,
+};
 pub use vpcd::{VpcdCard, connect};

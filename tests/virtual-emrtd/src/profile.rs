@@ -22,6 +22,45 @@ pub struct ChipProfile {
     ///
     /// Above 32,767 bytes the terminal must use the odd-INS READ BINARY.
     pub dg2_min_size: usize,
+    /// PACE (9303-11 §4.4) and EF.CardAccess, if the chip offers it.
+    pub pace: Option<PaceConfig>,
+}
+
+/// A chip's PACE offer: one PACEInfo in EF.CardAccess.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PaceConfig {
+    /// The PACE protocol OID, dotted (e.g. `0.4.0.127.0.7.2.2.4.2.2`, id-PACE-ECDH-GM-AES-CBC-CMAC-128).
+    pub oid: String,
+    /// The standardized domain parameter ID (9303-11 §9.5.1; 12 is P-256, 13 brainpoolP256r1, 0 the 1024-bit MODP group).
+    pub parameter_id: u32,
+    /// The card access number, if the chip accepts one (personal data: never logged).
+    pub can: Option<String>,
+    /// Whether the chip still answers BAC (GET CHALLENGE, EXTERNAL AUTHENTICATE); off: 6D00.
+    pub bac_enabled: bool,
+}
+
+impl std::fmt::Debug for PaceConfig {
+    /// Everything but the CAN.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PaceConfig")
+            .field("oid", &self.oid)
+            .field("parameter_id", &self.parameter_id)
+            .field("can", &self.can.as_ref().map(|_| "<redacted>"))
+            .field("bac_enabled", &self.bac_enabled)
+            .finish()
+    }
+}
+
+impl PaceConfig {
+    /// PACE with `oid` and `parameter_id`, MRZ password only, BAC still answered.
+    pub fn new(oid: impl Into<String>, parameter_id: u32) -> Self {
+        Self {
+            oid: oid.into(),
+            parameter_id,
+            can: None,
+            bac_enabled: true,
+        }
+    }
 }
 
 /// One way for the chip to act like the awkward chips found in the field.
@@ -65,6 +104,10 @@ pub enum Misbehaviour {
     NoExtendedLength,
     /// Once BAC has succeeded, never answer again until reset or power-off.
     NeverAnswer,
+    /// PACE: send a wrong authentication token T_IC (a chip that does not know the password, or lies).
+    LyingToken,
+    /// PACE: send a mapping public key that is not on the curve (or outside the DH group).
+    BadMappingPoint,
 }
 
 /// A kind of command, for [`Misbehaviour::WrongSw`].
@@ -97,6 +140,7 @@ impl std::fmt::Debug for ChipProfile {
             .field("misbehaviour", &self.misbehaviour)
             .field("extended_length", &self.extended_length)
             .field("dg2_min_size", &self.dg2_min_size)
+            .field("pace", &self.pace)
             .finish()
     }
 }
@@ -114,6 +158,9 @@ pub enum ProfileError {
     /// `dg2_min_size` is above [`MAX_DG2_MIN_SIZE`].
     #[error("dg2_min_size {0} exceeds {MAX_DG2_MIN_SIZE}")]
     Dg2TooLarge(usize),
+    /// The PACE configuration names a protocol or domain parameters icao9303 cannot run.
+    #[error("unsupported PACE configuration: {0}")]
+    Pace(#[source] icao9303::Error),
 }
 
 impl ChipProfile {
@@ -125,7 +172,14 @@ impl ChipProfile {
             misbehaviour: Vec::new(),
             extended_length: true,
             dg2_min_size: 0,
+            pace: None,
         }
+    }
+
+    /// Offers PACE (and EF.CardAccess in the master file).
+    pub fn with_pace(mut self, pace: PaceConfig) -> Self {
+        self.pace = Some(pace);
+        self
     }
 
     /// Replaces the face.

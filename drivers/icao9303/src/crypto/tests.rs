@@ -96,3 +96,58 @@ fn constant_time_compare() {
     assert!(!ct_eq(b"abc", b"abd"));
     assert!(!ct_eq(b"abc", b"ab"));
 }
+
+fn h(s: &str) -> Vec<u8> {
+    ::hex::decode(s).unwrap()
+}
+
+#[test]
+fn aes_block_matches_fips_197() {
+    let key = h("000102030405060708090a0b0c0d0e0f");
+    let pt: [u8; 16] = h("00112233445566778899aabbccddeeff").try_into().unwrap();
+    assert_eq!(
+        aes_encrypt_block(&key, &pt).unwrap().to_vec(),
+        h("69c4e0d86a7b0430d8cdb78070b4c55a")
+    );
+    let ct = aes_cbc_encrypt(&key, &[0; 16], &pt).unwrap();
+    assert_eq!(aes_cbc_decrypt(&key, &[0; 16], &ct).unwrap(), pt);
+}
+
+#[test]
+fn aes_cmac_matches_rfc_4493() {
+    let key = h("2b7e151628aed2a6abf7158809cf4f3c");
+    assert_eq!(
+        aes_cmac(&key, &[]).unwrap().to_vec(),
+        h("bb1d6929e95937287fa37d129b756746")
+    );
+    assert_eq!(
+        aes_cmac(&key, &h("6bc1bee22e409f96e93d7e117393172a"))
+            .unwrap()
+            .to_vec(),
+        h("070a16b46b4d4144f79bdd9dd04a287c")
+    );
+}
+
+#[test]
+fn kdf_uses_sha1_for_aes128_and_sha256_above() {
+    let k = crate::vectors::hex("/pace_gm_ecdh_brainpoolp256r1/shared_secret_k");
+    assert_eq!(
+        kdf(&k, KdfCounter::Enc, SmCipher::Aes128).as_bytes(),
+        crate::vectors::hex("/pace_gm_ecdh_brainpoolp256r1/ks_enc")
+    );
+    let full = Sha256::digest([k.as_slice(), &[0, 0, 0, 2]].concat());
+    assert_eq!(
+        kdf(&k, KdfCounter::Mac, SmCipher::Aes256).as_bytes(),
+        &full[..]
+    );
+    assert_eq!(
+        kdf(&k, KdfCounter::Mac, SmCipher::Aes192).as_bytes(),
+        &full[..24]
+    );
+}
+
+#[test]
+fn aes_rejects_bad_key_lengths_and_ragged_ciphertext() {
+    assert!(aes_cmac(&[0; 15], b"x").is_err());
+    assert!(aes_cbc_decrypt(&[0; 16], &[0; 16], &[0; 17]).is_err());
+}

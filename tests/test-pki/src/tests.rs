@@ -1,0 +1,53 @@
+//! Self-checks: what this crate builds decodes with cms/x509-cert.
+
+use cms::content_info::ContentInfo;
+use cms::signed_data::SignedData;
+use der::Decode;
+
+use super::*;
+
+/// DG1 and DG2 stand-ins.
+fn dgs() -> Vec<(u8, Vec<u8>)> {
+    vec![(1, vec![0x61, 0x01, 0x00]), (2, vec![0x75, 0x01, 0x00])]
+}
+
+#[test]
+fn ecdsa_pki_builds_and_decodes() {
+    let pki = TestPki::new(PkiOptions::default());
+    let sod = pki.sod(&dgs(), &SodOptions::default());
+    assert_eq!(sod.first(), Some(&0x77));
+    let header = if sod[1] & 0x80 == 0 {
+        2
+    } else {
+        2 + usize::from(sod[1] & 0x7F)
+    };
+    let ci = ContentInfo::from_der(&sod[header..]).expect("ContentInfo");
+    let sd = ci.content.decode_as::<SignedData>().expect("SignedData");
+    assert_eq!(sd.signer_infos.0.len(), 1);
+    assert!(Certificate::from_der(&pki.csca_der()).is_ok());
+    assert!(pki.csca_pem().starts_with("-----BEGIN CERTIFICATE-----"));
+}
+
+#[test]
+fn brainpool_pki_builds() {
+    let pki = TestPki::new(PkiOptions::with_key(KeyKind::BrainpoolP256));
+    assert!(!pki.sod(&dgs(), &SodOptions::default()).is_empty());
+}
+
+#[test]
+fn crl_and_master_list_build() {
+    let pki = TestPki::new(PkiOptions::default());
+    let crl = pki.crl(true, Some(days(Y2034)));
+    let decoded: Result<x509_cert::crl::CertificateList, _> =
+        x509_cert::crl::CertificateList::from_der(&crl);
+    assert!(decoded.is_ok());
+    let other = TestPki::new(PkiOptions::default());
+    let ml = pki.master_list(&[&other]);
+    assert!(ContentInfo::from_der(&ml).is_ok());
+}
+
+#[test]
+fn rsa_pki_builds() {
+    let pki = TestPki::new(PkiOptions::with_key(KeyKind::Rsa));
+    assert!(!pki.sod(&dgs(), &SodOptions::default()).is_empty());
+}
