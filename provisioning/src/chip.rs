@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use card_reader::{ConnectOptions, Readers};
-use icao9303::bac::BacKeys;
 use icao9303::document::{self, DocumentRead};
 use icao9303::lds::{Dg1, Dg2, FileId, ImageFormat};
 use icao9303::mrz::{self, Mode};
+use icao9303::pace::Password;
 use icao9303::session::{AccessProtocol, ReadOptions, Session};
 use serde::Serialize;
 
@@ -21,6 +21,7 @@ use crate::mrz::MrzJson;
 struct Report<'a> {
     reader: &'a str,
     protocol: &'static str,
+    pace_protocol: Option<String>,
     files: Vec<FileJson>,
     dg1: Option<MrzJson<'a>>,
     dg1_matches_mrz: Option<bool>,
@@ -85,7 +86,10 @@ fn read_chip(opts: &ChipReadArgs) -> anyhow::Result<()> {
         (None, None) => anyhow::bail!("give --mrz or --mrz-file"),
     };
     let given = mrz::parse(&mrz_text, Mode::Strict).context("the MRZ given is not valid")?;
-    let keys = BacKeys::from_mrz(&given)?;
+    let password = match &opts.can {
+        Some(can) => Password::Can(can.clone()),
+        None => Password::from_mrz(&given)?,
+    };
 
     let started = Instant::now();
     let readers = Readers::establish().context("PC/SC service (is pcscd running?)")?;
@@ -97,8 +101,9 @@ fn read_chip(opts: &ChipReadArgs) -> anyhow::Result<()> {
         .context("connecting to the card")?;
 
     let t = Instant::now();
-    let mut session = Session::open_bac(channel, keys, &ReadOptions::default())
-        .context("access control (BAC)")?;
+    // PACE when the chip offers it (9303-11 section 4.4), else BAC.
+    let mut session =
+        Session::open(channel, password, &ReadOptions::default()).context("access control")?;
     let mut steps = vec![StepJson {
         step: "access control",
         apdus: session.apdu_count(),
@@ -134,6 +139,10 @@ fn read_chip(opts: &ChipReadArgs) -> anyhow::Result<()> {
         protocol: match session.protocol() {
             AccessProtocol::Bac => "BAC",
             AccessProtocol::Pace { .. } => "PACE",
+        },
+        pace_protocol: match session.protocol() {
+            AccessProtocol::Bac => None,
+            AccessProtocol::Pace { protocol, .. } => Some(protocol.name()),
         },
         files: doc.files.iter().map(file_json).collect(),
         dg1: dg1_mrz.as_ref().map(MrzJson::from),
@@ -196,7 +205,10 @@ fn write_out(
 
 fn print_report(r: &Report<'_>) {
     println!("reader           {}", r.reader);
-    println!("access control   {}", r.protocol);
+    match &r.pace_protocol {
+        Some(p) => println!("access control   {} ({p})", r.protocol),
+        None => println!("access control   {}", r.protocol),
+    }
     println!();
     println!(
         "{:<10} {:>6} {:>8} {:>6} {:>9}",

@@ -57,7 +57,7 @@ pub(crate) struct MrzParseArgs {
 /// `kioskctl chip ...`
 #[derive(Debug, Subcommand)]
 pub(crate) enum ChipAction {
-    /// Open a chip with its MRZ and read EF.COM, every data group it lists, and EF.SOD.
+    /// Open a chip (PACE if it offers it, else BAC) and read EF.COM, every data group it lists, and EF.SOD.
     Read(ChipReadArgs),
 }
 
@@ -77,6 +77,12 @@ pub(crate) struct ChipReadArgs {
     /// A file holding the document's MRZ lines.
     #[arg(long)]
     pub(crate) mrz_file: Option<PathBuf>,
+    /// Open the chip with this card access number (PACE) instead of the MRZ.
+    ///
+    /// ID cards such as Vietnam's print a 6-digit CAN; the MRZ is still
+    /// needed to check DG1 against it.
+    #[arg(long)]
+    pub(crate) can: Option<String>,
     /// Print one JSON object instead of a report.
     #[arg(long)]
     pub(crate) json: bool,

@@ -279,3 +279,30 @@ fn bad_command_line_exits_2() {
     let out = kioskctl(&["chip", "read"], "");
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn chip_read_opens_a_pace_chip_with_pace() {
+    let config = virtual_emrtd::PaceConfig::new("0.4.0.127.0.7.2.2.4.2.2", 13);
+    let _on = insert(ChipProfile::new(TD3.trim()).with_pace(config));
+    let out = kioskctl(
+        &[
+            "chip",
+            "read",
+            "--reader",
+            READER,
+            "--mrz",
+            TD3.trim(),
+            "--json",
+        ],
+        "",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let v = json(&out);
+    assert_eq!(v["protocol"], "PACE");
+    assert_eq!(v["pace_protocol"], "id-PACE-ECDH-GM-AES-CBC-CMAC-128");
+    assert_eq!(v["dg1_matches_mrz"], true);
+}

@@ -16,9 +16,9 @@ use std::time::{Duration, Instant};
 
 use card_reader::{ConnectOptions, Readers};
 use icao9303::CardChannel;
-use icao9303::bac::BacKeys;
 use icao9303::document::read_document;
-use icao9303::session::{ReadOptions, Session, max_plain_per_response};
+use icao9303::pace::Password;
+use icao9303::session::{AccessProtocol, ReadOptions, Session, max_plain_per_response};
 use virtual_emrtd::{ChipProfile, VirtualChip};
 
 const READER: &str = "Virtual PCD 00 00";
@@ -36,7 +36,15 @@ fn main() {
         "{:<34} {:>10} {:>10} {:>7} {:>9} {:>10}",
         "profile", "median ms", "p90 ms", "APDUs", "minimum", "bytes"
     );
+    let pace = |id| {
+        ChipProfile::new(MRZ).with_pace(virtual_emrtd::PaceConfig::new(
+            "0.4.0.127.0.7.2.2.4.2.2",
+            id,
+        ))
+    };
     let profiles = [
+        ("PACE GM ECDH P-256 AES, extended", pace(12)),
+        ("PACE GM ECDH bp256 AES, extended", pace(13)),
         ("BAC, extended length", ChipProfile::new(MRZ)),
         (
             "BAC, short APDUs",
@@ -58,6 +66,10 @@ fn main() {
     }
 }
 
+fn password(mrz: &icao9303::mrz::Mrz) -> Password {
+    Password::from_mrz(mrz).unwrap()
+}
+
 fn run(name: &str, profile: ChipProfile, n: usize) {
     let chip = VirtualChip::new(profile).unwrap();
     let readers = Readers::establish().unwrap();
@@ -68,7 +80,7 @@ fn run(name: &str, profile: ChipProfile, n: usize) {
     readers
         .wait_for_card(READER, Duration::from_secs(5))
         .unwrap();
-    let keys = BacKeys::from_mrz(&icao9303::mrz::parse(MRZ, Default::default()).unwrap()).unwrap();
+    let keys = icao9303::mrz::parse(MRZ, Default::default()).unwrap();
 
     let mut times = Vec::with_capacity(n);
     let mut apdus = 0;
@@ -78,8 +90,7 @@ fn run(name: &str, profile: ChipProfile, n: usize) {
         let start = Instant::now();
         let channel = readers.connect(READER, &ConnectOptions::default()).unwrap();
         let extended = channel.supports_extended_length();
-        let mut session =
-            Session::open_bac(channel, keys.clone(), &ReadOptions::default()).unwrap();
+        let mut session = Session::open(channel, password(&keys), &ReadOptions::default()).unwrap();
         let doc = read_document(&mut session).unwrap();
         times.push(start.elapsed());
         apdus = session.apdu_count();
@@ -90,10 +101,18 @@ fn run(name: &str, profile: ChipProfile, n: usize) {
             .filter_map(|f| f.outcome.as_ref().ok().map(Vec::len))
             .collect();
         bytes = sizes.iter().sum();
-        minimum = 3 + sizes
-            .iter()
-            .map(|s| s.div_ceil(per_response))
-            .sum::<usize>();
+        // BAC: SELECT application, GET CHALLENGE, EXTERNAL AUTHENTICATE.
+        // PACE: READ BINARY of EF.CardAccess by SFI, MSE:Set AT, four GENERAL
+        // AUTHENTICATE, SELECT application.
+        let access = match session.protocol() {
+            AccessProtocol::Bac => 3,
+            AccessProtocol::Pace { .. } => 7,
+        };
+        minimum = access
+            + sizes
+                .iter()
+                .map(|s| s.div_ceil(per_response))
+                .sum::<usize>();
     }
     card.remove().unwrap();
     times.sort();

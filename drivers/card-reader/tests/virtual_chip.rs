@@ -15,9 +15,10 @@ use card_reader::{ConnectOptions, PcscChannel, Readers};
 use icao9303::bac::BacKeys;
 use icao9303::document::read_document;
 use icao9303::lds::{DataGroup, Dg1, Dg2, FileId};
-use icao9303::session::{ReadOptions, Session};
+use icao9303::pace::Password;
+use icao9303::session::{AccessProtocol, ReadOptions, Session};
 use icao9303::{CardFault, ChannelErrorKind, Error};
-use virtual_emrtd::{ChipProfile, CommandKind, Misbehaviour, VirtualChip, VpcdCard};
+use virtual_emrtd::{ChipProfile, CommandKind, Misbehaviour, PaceConfig, VirtualChip, VpcdCard};
 
 const READER: &str = "Virtual PCD 00 00";
 const VPCD: &str = "127.0.0.1:35963";
@@ -341,4 +342,72 @@ fn unknown_reader_is_unavailable() {
         .wait_for_card("No Such Reader 99", Duration::from_millis(200))
         .unwrap_err();
     assert_eq!(err.kind, ChannelErrorKind::ReaderUnavailable);
+}
+
+const PACE_ECDH_GM_AES128: &str = "0.4.0.127.0.7.2.2.4.2.2";
+
+fn pace_chip(parameter_id: u32, can: Option<&str>, bac_enabled: bool) -> ChipProfile {
+    let mut config = PaceConfig::new(PACE_ECDH_GM_AES128, parameter_id);
+    config.can = can.map(str::to_owned);
+    config.bac_enabled = bac_enabled;
+    ChipProfile::new(MRZ).with_pace(config)
+}
+
+fn open_with(on: &OnReader, password: Password) -> Result<Session<PcscChannel>, Error> {
+    Session::open(
+        on.connect(Duration::from_secs(5)),
+        password,
+        &ReadOptions::default(),
+    )
+}
+
+fn mrz_password(mrz: &str) -> Password {
+    Password::from_mrz(&icao9303::mrz::parse(mrz, Default::default()).unwrap()).unwrap()
+}
+
+#[test]
+fn pace_chip_is_opened_with_pace_and_read_byte_for_byte() {
+    for parameter_id in [12, 13] {
+        let on = insert(pace_chip(parameter_id, None, true));
+        let mut session = open_with(&on, mrz_password(MRZ)).unwrap();
+        assert!(
+            matches!(session.protocol(), AccessProtocol::Pace { parameter_id: p, .. } if p == parameter_id),
+            "{:?}",
+            session.protocol()
+        );
+        let doc = read_document(&mut session).unwrap();
+        assert_identical(&on, &doc);
+    }
+}
+
+#[test]
+fn pace_only_chip_with_a_can() {
+    let on = insert(pace_chip(12, Some("123456"), false));
+    let mut session = open_with(&on, Password::Can("123456".into())).unwrap();
+    let doc = read_document(&mut session).unwrap();
+    assert_identical(&on, &doc);
+    drop(session);
+    let err = open_with(&on, Password::Can("654321".into())).unwrap_err();
+    assert!(matches!(err, Error::AccessDenied(_)), "{err:?}");
+}
+
+#[test]
+fn bac_only_chip_falls_back_to_bac() {
+    let on = insert(ChipProfile::new(MRZ));
+    let session = open_with(&on, mrz_password(MRZ)).unwrap();
+    assert_eq!(session.protocol(), AccessProtocol::Bac);
+}
+
+#[test]
+fn pace_chip_that_lies_in_its_token_is_refused() {
+    let on = insert(pace_chip(12, None, true).with(Misbehaviour::LyingToken));
+    let err = open_with(&on, mrz_password(MRZ)).unwrap_err();
+    assert!(matches!(err, Error::AccessDenied(_)), "{err:?}");
+}
+
+#[test]
+fn pace_with_the_wrong_mrz_is_access_denied() {
+    let on = insert(pace_chip(13, None, false));
+    let err = open_with(&on, mrz_password(OTHER_MRZ)).unwrap_err();
+    assert!(matches!(err, Error::AccessDenied(_)), "{err:?}");
 }
