@@ -2,19 +2,21 @@
 
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
 use card_reader::{ConnectOptions, Readers};
 use icao9303::document::{self, DocumentRead};
-use icao9303::lds::{Dg1, Dg2, FileId, ImageFormat};
+use icao9303::lds::{DataGroup, Dg1, Dg2, FileId, ImageFormat};
 use icao9303::mrz::{self, Mode};
 use icao9303::pace::Password;
 use icao9303::session::{AccessProtocol, ReadOptions, Session};
+use icao9303::verdict::Verdict;
 use serde::Serialize;
 
 use crate::cli::ChipReadArgs;
 use crate::mrz::MrzJson;
+use crate::verdict::VerdictJson;
 
 /// The report `--json` prints.
 #[derive(Debug, Serialize)]
@@ -31,6 +33,8 @@ struct Report<'a> {
     total_ms: f64,
     read_size: usize,
     reauthentications: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verdict: Option<VerdictJson>,
 }
 
 /// One file in the report.
@@ -62,7 +66,8 @@ struct StepJson {
 /// Runs `kioskctl chip read`.
 pub(crate) fn read(opts: &ChipReadArgs) -> anyhow::Result<ExitCode> {
     match read_chip(opts) {
-        Ok(()) => Ok(ExitCode::SUCCESS),
+        Ok(true) => Ok(ExitCode::SUCCESS),
+        Ok(false) => Ok(ExitCode::from(1)),
         Err(err) => {
             if opts.json {
                 println!(
@@ -77,7 +82,8 @@ pub(crate) fn read(opts: &ChipReadArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn read_chip(opts: &ChipReadArgs) -> anyhow::Result<()> {
+/// Reads the chip and prints the report; `Ok(false)` when a verdict was asked for and the document is not genuine.
+fn read_chip(opts: &ChipReadArgs) -> anyhow::Result<bool> {
     let mrz_text = match (&opts.mrz, &opts.mrz_file) {
         (Some(text), _) => text.replace('|', "\n"),
         (None, Some(path)) => {
@@ -117,7 +123,7 @@ fn read_chip(opts: &ChipReadArgs) -> anyhow::Result<()> {
     }));
 
     let dg1 = doc
-        .bytes(FileId::Dg(icao9303::lds::DataGroup::Dg1))
+        .bytes(FileId::Dg(DataGroup::Dg1))
         .map(Dg1::parse)
         .transpose()?;
     let dg1_mrz = dg1
@@ -126,7 +132,7 @@ fn read_chip(opts: &ChipReadArgs) -> anyhow::Result<()> {
         .transpose()
         .context("DG1 holds an invalid MRZ")?;
     let dg2 = doc
-        .bytes(FileId::Dg(icao9303::lds::DataGroup::Dg2))
+        .bytes(FileId::Dg(DataGroup::Dg2))
         .map(Dg2::parse)
         .transpose()?;
     let face = dg2.as_ref().and_then(Dg2::face);
@@ -134,12 +140,54 @@ fn read_chip(opts: &ChipReadArgs) -> anyhow::Result<()> {
     if let Some(dir) = &opts.out {
         write_out(dir, &doc, face)?;
     }
+    let verdict = match &opts.trust {
+        None => None,
+        Some(dir) => {
+            let store = crate::trust::load(dir)?;
+            let t = Instant::now();
+            let apdus_before = session.apdu_count();
+            // Clone detection first: it needs the chip, Passive Authentication does not.
+            let clone = document::verify_chip(&mut session, &doc);
+            steps.push(StepJson {
+                step: "clone detection",
+                apdus: session.apdu_count() - apdus_before,
+                ms: ms(t.elapsed()),
+            });
+            let t = Instant::now();
+            let data_groups: Vec<(DataGroup, &[u8])> = doc
+                .files
+                .iter()
+                .filter_map(|f| match (f.file, &f.outcome) {
+                    (FileId::Dg(dg), Ok(bytes)) => Some((dg, bytes.as_slice())),
+                    _ => None,
+                })
+                .collect();
+            let issuing_state = dg1_mrz.as_ref().unwrap_or(&given).issuing_state.clone();
+            let pa = icao9303::pa::verify(
+                doc.bytes(FileId::Sod).unwrap_or_default(),
+                &data_groups,
+                &store,
+                &issuing_state,
+                SystemTime::now(),
+            );
+            steps.push(StepJson {
+                step: "passive authentication",
+                apdus: 0,
+                ms: ms(t.elapsed()),
+            });
+            Some(Verdict::new(
+                protocol_name(session.protocol()),
+                &pa,
+                &clone,
+                &given,
+                dg1_mrz.as_ref(),
+            ))
+        }
+    };
+    let genuine = verdict.as_ref().is_none_or(Verdict::genuine);
     let report = Report {
         reader: &opts.reader,
-        protocol: match session.protocol() {
-            AccessProtocol::Bac => "BAC",
-            AccessProtocol::Pace { .. } => "PACE",
-        },
+        protocol: protocol_name(session.protocol()),
         pace_protocol: match session.protocol() {
             AccessProtocol::Bac => None,
             AccessProtocol::Pace { protocol, .. } => Some(protocol.name()),
@@ -162,13 +210,24 @@ fn read_chip(opts: &ChipReadArgs) -> anyhow::Result<()> {
         total_ms: ms(started.elapsed()),
         read_size: session.read_size(),
         reauthentications: session.reauthentications(),
+        verdict: verdict.as_ref().map(VerdictJson::from),
     };
     if opts.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print_report(&report);
+        if let Some(v) = &verdict {
+            crate::verdict::print(v);
+        }
     }
-    Ok(())
+    Ok(genuine)
+}
+
+fn protocol_name(p: AccessProtocol) -> &'static str {
+    match p {
+        AccessProtocol::Bac => "BAC",
+        AccessProtocol::Pace { .. } => "PACE",
+    }
 }
 
 fn file_json(f: &document::FileRead) -> FileJson {

@@ -28,6 +28,53 @@ pub(crate) enum Command {
         #[command(subcommand)]
         action: ChipAction,
     },
+    /// The trust store: the CSCA certificates, CRLs and master lists documents are checked against.
+    Trust {
+        /// What to do with the trust store.
+        #[command(subcommand)]
+        action: TrustAction,
+    },
+}
+
+/// Where the unit keeps its trust store unless told otherwise.
+pub(crate) const DEFAULT_TRUST_STORE: &str = "/var/lib/asean-lane/trust";
+
+/// `kioskctl trust ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum TrustAction {
+    /// Import ICAO master lists, CSCA certificates (DER or PEM) and CRLs.
+    ///
+    /// Each file is checked before it is stored; a file that is none of
+    /// these, or a certificate that is not a CSCA, is refused with the
+    /// reason. Files already in the store are reported, not duplicated.
+    Import(TrustImportArgs),
+    /// List what the trust store holds: CSCAs by country, CRLs, master lists.
+    List(TrustListArgs),
+}
+
+/// Options of `kioskctl trust import`.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct TrustImportArgs {
+    /// The trust store directory.
+    #[arg(long, default_value = DEFAULT_TRUST_STORE)]
+    pub(crate) store: PathBuf,
+    /// Print one JSON object instead of a report.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Files to import.
+    #[arg(required = true)]
+    pub(crate) files: Vec<PathBuf>,
+}
+
+/// Options of `kioskctl trust list`.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct TrustListArgs {
+    /// The trust store directory.
+    #[arg(long, default_value = DEFAULT_TRUST_STORE)]
+    pub(crate) store: PathBuf,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 /// `kioskctl mrz ...`
@@ -86,6 +133,14 @@ pub(crate) struct ChipReadArgs {
     /// Print one JSON object instead of a report.
     #[arg(long)]
     pub(crate) json: bool,
+    /// Check the document against this trust store and print the verdict.
+    ///
+    /// Passive Authentication (every data group's hash, the EF.SOD
+    /// signature, the Document Signer's chain to a CSCA, validity, country,
+    /// CRL), clone detection (Chip or Active Authentication) and the MRZ
+    /// against DG1. Exit status 1 when the document is not genuine.
+    #[arg(long)]
+    pub(crate) trust: Option<PathBuf>,
     /// Write every file read, and the face image, into this directory.
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,

@@ -12,6 +12,8 @@ use clap::Parser;
 mod chip;
 mod cli;
 mod mrz;
+mod trust;
+mod verdict;
 
 fn main() -> ExitCode {
     match run() {
@@ -32,6 +34,12 @@ fn run() -> anyhow::Result<ExitCode> {
         cli::Command::Chip {
             action: cli::ChipAction::Read(opts),
         } => chip::read(&opts),
+        cli::Command::Trust {
+            action: cli::TrustAction::Import(opts),
+        } => trust::import(&opts),
+        cli::Command::Trust {
+            action: cli::TrustAction::List(opts),
+        } => trust::list(&opts),
     }
 }
 

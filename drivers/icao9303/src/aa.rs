@@ -6,6 +6,8 @@
 //! signs it. RSA chips sign with ISO/IEC 9796-2 digital signature scheme 1
 //! (message recovery); ECDSA chips return a plain `r || s` signature (BSI
 //! TR-03111) over the hash named by DG14's ActiveAuthenticationInfo.
+//!
+//! The chip's side ([`AaPrivateKey`]) signs the same way, for simulators and tests.
 
 use crypto_bigint::BoxedUint;
 use crypto_bigint::modular::BoxedMontyForm;
@@ -18,10 +20,34 @@ use sha1::Sha1;
 use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
 
 use crate::apdu::Command;
-use crate::error::Error;
+use crate::error::{Error, ParseError, ParseErrorKind};
+use crate::lds::{Dg14, decode_oid, encode_oid};
+use crate::tlv;
 
 /// Length of the terminal's challenge (9303-11 section 6.1).
 pub const CHALLENGE_LEN: usize = 8;
+/// id-icao-mrtd-security-aaProtocolObject (9303-11 section 9.2.3): the OID of an ActiveAuthenticationInfo.
+pub const ID_AA: &str = "2.23.136.1.1.5";
+
+/// DG14's ActiveAuthenticationInfo: the signature algorithm of an ECDSA Active Authentication key (9303-11 section 9.2.3).
+///
+/// `SEQUENCE { protocol id-AA, version INTEGER (1), signatureAlgorithm OBJECT IDENTIFIER }`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveAuthenticationInfo {
+    /// The version; 9303 defines 1.
+    pub version: u32,
+    /// The signature algorithm OID, dotted (e.g. `1.2.840.10045.4.3.2`, ecdsa-with-SHA256).
+    pub signature_algorithm: String,
+}
+
+/// The chip's side: an Active Authentication private key that signs challenges (for simulators and tests).
+#[derive(Clone)]
+pub enum AaPrivateKey {
+    /// RSA, signing with ISO/IEC 9796-2 scheme 1 and SHA-1.
+    Rsa(Box<rsa::PrivateKey>),
+    /// ECDSA on P-256, plain `r || s` signatures.
+    P256(p256::ecdsa::SigningKey),
+}
 
 /// The chip's Active Authentication public key, from DG15.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +102,15 @@ pub enum AaFailure {
     /// The chip uses a hash or key this crate does not verify.
     #[error("unsupported: {0}")]
     Unsupported(&'static str),
+    /// The chip refused INTERNAL AUTHENTICATE with this status word (under secure messaging).
+    #[error("chip refused INTERNAL AUTHENTICATE with {sw:04X}")]
+    Refused {
+        /// ISO 7816-4 status word.
+        sw: u16,
+    },
+    /// The exchange failed (secure messaging broke, the chip went away): no valid answer to judge.
+    #[error("no valid answer to INTERNAL AUTHENTICATE: {0}")]
+    NoAnswer(String),
 }
 
 impl AaPublicKey {
@@ -181,6 +216,68 @@ impl AaHash {
     }
 }
 
+impl ActiveAuthenticationInfo {
+    /// Parses one ActiveAuthenticationInfo `SEQUENCE` (a DG14 SecurityInfo's raw bytes).
+    ///
+    /// # Errors
+    /// A [`ParseError`] for malformed DER or another protocol OID.
+    pub fn parse(raw: &[u8]) -> Result<Self, ParseError> {
+        let what = "ActiveAuthenticationInfo";
+        let seq = tlv::parse_single_named(raw, 0x30, what)?;
+        let mut r = seq.reader();
+        let oid = tlv::read_expected(&mut r, 0x06, what)?;
+        if decode_oid(oid.value)? != ID_AA {
+            return Err(oid.error(what, ParseErrorKind::Invalid("not id-AA")));
+        }
+        let version = tlv::read_expected(&mut r, 0x02, "ActiveAuthenticationInfo version")?;
+        let version = match version.value {
+            [v] if *v < 0x80 => u32::from(*v),
+            _ => {
+                return Err(version.error(
+                    what,
+                    ParseErrorKind::Invalid("version is not a small INTEGER"),
+                ));
+            }
+        };
+        let alg = tlv::read_expected(&mut r, 0x06, "ActiveAuthenticationInfo signatureAlgorithm")?;
+        r.expect_end(what)?;
+        Ok(Self {
+            version,
+            signature_algorithm: decode_oid(alg.value)?,
+        })
+    }
+
+    /// The first ActiveAuthenticationInfo of DG14, if any.
+    ///
+    /// # Errors
+    /// A [`ParseError`] when it is malformed.
+    pub fn from_dg14(dg14: &Dg14) -> Result<Option<Self>, ParseError> {
+        dg14.infos
+            .iter()
+            .find(|i| i.oid() == ID_AA)
+            .map(|i| Self::parse(i.raw()))
+            .transpose()
+    }
+
+    /// Encodes the info as DER, or `None` if the algorithm OID does not encode.
+    pub fn encode(&self) -> Option<Vec<u8>> {
+        let version = u8::try_from(self.version).ok().filter(|v| *v < 0x80)?;
+        Some(tlv::encode_constructed(
+            0x30,
+            &[
+                tlv::encode(0x06, &encode_oid(ID_AA)?),
+                tlv::encode(0x02, &[version]),
+                tlv::encode(0x06, &encode_oid(&self.signature_algorithm)?),
+            ],
+        ))
+    }
+
+    /// The hash of the signature algorithm, if this crate knows it.
+    pub fn hash(&self) -> Option<AaHash> {
+        AaHash::from_ecdsa_oid(&self.signature_algorithm)
+    }
+}
+
 /// INTERNAL AUTHENTICATE with the terminal's challenge (9303-11 section 6.1).
 pub fn internal_authenticate(challenge: &[u8; CHALLENGE_LEN]) -> Command {
     Command::new(0x00, 0x88, 0x00, 0x00)
@@ -233,6 +330,100 @@ pub fn rsa_message_representative(m1: &[u8], challenge: &[u8]) -> Vec<u8> {
     f.extend_from_slice(&AaHash::Sha1.digest(&[m1, challenge]));
     f.push(0xBC);
     f
+}
+
+impl std::fmt::Debug for AaPrivateKey {
+    /// The kind of key only.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Rsa(k) => write!(f, "AaPrivateKey::Rsa({} bits)", k.size() * 8),
+            Self::P256(_) => f.write_str("AaPrivateKey::P256"),
+        }
+    }
+}
+
+impl AaPrivateKey {
+    /// A fresh RSA key of `bits` bits (1024 or 2048 in passports) from the system RNG.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] when key generation fails.
+    pub fn generate_rsa(bits: usize) -> Result<Self, Error> {
+        rsa::PrivateKey::new(&mut getrandom::SysRng, bits)
+            .map(|k| Self::Rsa(Box::new(k)))
+            .map_err(|_| Error::Unsupported("RSA key generation"))
+    }
+
+    /// A fresh P-256 key from the system RNG.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] without a system random source.
+    pub fn generate_p256() -> Result<Self, Error> {
+        for _ in 0..100 {
+            let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
+            getrandom::fill(bytes.as_mut())
+                .map_err(|_| Error::Unsupported("no system random source"))?;
+            if let Ok(k) = p256::ecdsa::SigningKey::from_slice(bytes.as_ref()) {
+                return Ok(Self::P256(k));
+            }
+        }
+        Err(Error::Unsupported(
+            "random source does not produce usable keys",
+        ))
+    }
+
+    /// The public key as a DER SubjectPublicKeyInfo (DG15's content).
+    ///
+    /// # Errors
+    /// Only on internal failure of the encoder.
+    pub fn spki_der(&self) -> Result<Vec<u8>, Error> {
+        use rsa::pkcs8::EncodePublicKey;
+        let der = match self {
+            Self::Rsa(k) => k.to_public_key().to_public_key_der(),
+            Self::P256(k) => k.verifying_key().to_public_key_der(),
+        };
+        der.map(|d| d.as_bytes().to_vec())
+            .map_err(|_| Error::ApiMisuse("public key does not encode"))
+    }
+
+    /// DG15: `6F { SubjectPublicKeyInfo }` (9303-10 section 4.7.15).
+    ///
+    /// # Errors
+    /// As [`Self::spki_der`].
+    pub fn dg15(&self) -> Result<Vec<u8>, Error> {
+        Ok(tlv::encode(0x6F, &self.spki_der()?))
+    }
+
+    /// Signs a challenge as a chip answers INTERNAL AUTHENTICATE: ISO/IEC 9796-2 scheme 1 with SHA-1 (RSA), or plain ECDSA over `hash` (P-256).
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] without a random source or when signing fails.
+    pub fn sign(&self, challenge: &[u8], hash: AaHash) -> Result<Vec<u8>, Error> {
+        match self {
+            Self::Rsa(key) => {
+                use rsa::traits::PrivateKeyParts;
+                let k = key.size();
+                let mut m1 = vec![0u8; k.saturating_sub(22)];
+                getrandom::fill(&mut m1)
+                    .map_err(|_| Error::Unsupported("no system random source"))?;
+                let f = rsa_message_representative(&m1, challenge);
+                let f = BoxedUint::from_be_slice(&f, key.n_bits_precision())
+                    .map_err(|_| Error::ApiMisuse("message representative"))?;
+                let s = BoxedMontyForm::new(f, key.n_params())
+                    .pow(key.d())
+                    .retrieve()
+                    .to_be_bytes();
+                Ok(s.get(s.len().saturating_sub(k)..).unwrap_or(&s).to_vec())
+            }
+            Self::P256(key) => {
+                use ecdsa::signature::hazmat::PrehashSigner;
+                let digest = hash.digest(&[challenge]);
+                let sig: p256::ecdsa::Signature = key
+                    .sign_prehash(&digest)
+                    .map_err(|_| Error::Unsupported("ECDSA signing"))?;
+                Ok(sig.to_bytes().to_vec())
+            }
+        }
+    }
 }
 
 /// Recovers F = s^e mod n and checks it against the challenge (ISO/IEC 9796-2 scheme 1).

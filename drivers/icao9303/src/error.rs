@@ -43,6 +43,10 @@ pub enum Error {
     /// The caller used the API wrongly (our bug, not the chip's).
     #[error("API misuse: {0}")]
     ApiMisuse(&'static str),
+    /// Chip Authentication failed (9303-11 section 6.2): the chip's first answer under the new keys did not verify, or PACE-CAM's proof does not fit DG14.
+    /// The chip is at fault: most likely a clone holding copied data but not the private key.
+    #[error("Chip Authentication failed: {0}")]
+    ChipAuthenticationFailed(&'static str),
 }
 
 /// A chip that broke the protocol (9303 part 11, section 9.8: secure messaging).

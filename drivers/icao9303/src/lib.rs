@@ -2,8 +2,9 @@
 //!
 //! What it is: the machine readable zone ([`mrz`]), BER-TLV and the Logical
 //! Data Structure ([`tlv`], [`lds`]), Basic Access Control ([`bac`]),
-//! secure messaging ([`sm`]) and the file-reading session over a
-//! [`CardChannel`] ([`session`]). What it is not: a PC/SC driver (that is the
+//! secure messaging ([`sm`]), the file-reading session over a
+//! [`CardChannel`] ([`session`]), and the clone checks: Chip
+//! Authentication ([`ca`]) and Active Authentication ([`aa`]). What it is not: a PC/SC driver (that is the
 //! `card-reader` crate) or a policy engine (that is `kiosk-app`).
 //!
 //! Every byte that comes from a chip or a document is untrusted: parsers
@@ -13,9 +14,11 @@
 pub mod aa;
 pub mod apdu;
 pub mod bac;
+pub mod ca;
 pub mod channel;
 pub mod crypto;
 pub mod document;
+pub mod ecparams;
 mod error;
 pub mod lds;
 pub mod mrz;

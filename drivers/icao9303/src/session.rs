@@ -11,13 +11,22 @@
 //! above 32,767 bytes with the odd-INS READ BINARY, and on 6700, 6B00 or
 //! 6282 falls back to smaller reads, authenticating again when the chip has
 //! dropped the session.
+//!
+//! After the read, the chip proves it is not a copy (9303-11 section 6):
+//! [`Session::chip_authenticate`] runs Chip Authentication with DG14's key
+//! and switches secure messaging to its keys;
+//! [`Session::verify_chip_authentication_mapping`] checks PACE-CAM's proof
+//! against DG14 instead; [`Session::active_authenticate`] runs Active
+//! Authentication with DG15's key.
 
+use crate::aa::{self, AaFailure, AaHash, AaPublicKey};
 use crate::apdu::{Command, Response, SW_OK};
 use crate::bac::{self, BacKeys};
+use crate::ca::{self, CaChoice, CaProtocol};
 use crate::channel::CardChannel;
 use crate::error::{CardFault, Error};
-use crate::lds::CardAccess;
-use crate::pace::{self, PaceProtocol, Password};
+use crate::lds::{CardAccess, Dg14};
+use crate::pace::{self, ChipAuthenticationData, KeyAgreement, PaceProtocol, Password};
 use crate::sm::SecureChannel;
 use crate::tlv;
 
@@ -71,12 +80,27 @@ enum Auth {
     },
 }
 
+/// What a finished Chip Authentication ran with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CaOutcome {
+    /// The CA protocol; secure messaging now uses its cipher.
+    pub protocol: CaProtocol,
+    /// The key reference sent, if DG14 named one.
+    pub key_id: Option<u32>,
+    /// The standardized domain parameter ID of the chip's key (9303-11 section 9.5.1).
+    pub parameter_id: u32,
+}
+
 /// An authenticated session with an eMRTD chip.
 #[derive(Debug)]
 pub struct Session<C> {
     channel: C,
     auth: Auth,
     sm: SecureChannel,
+    /// PACE-CAM's proof from the last access control, to check against DG14.
+    cam: Option<ChipAuthenticationData>,
+    /// The Chip Authentication that ran, to run again after re-authentication.
+    ca: Option<CaChoice>,
     read_size: usize,
     extended: bool,
     max_file_size: usize,
@@ -153,7 +177,7 @@ impl<C: CardChannel> Session<C> {
         let extended = options.extended_length && channel.supports_extended_length();
         let mut apdus = apdus;
         let mut channel = channel;
-        let sm = authenticate(&mut channel, &auth, &mut apdus)?;
+        let (sm, cam) = authenticate(&mut channel, &auth, &mut apdus)?;
         let read_size = options
             .max_read
             .unwrap_or_else(|| {
@@ -164,6 +188,8 @@ impl<C: CardChannel> Session<C> {
             channel,
             auth,
             sm,
+            cam,
+            ca: None,
             read_size,
             extended,
             max_file_size: options.max_file_size,
@@ -349,11 +375,23 @@ impl<C: CardChannel> Session<C> {
         Ok(true)
     }
 
-    /// Authenticates again after the chip dropped secure messaging, and
-    /// selects the file that was current.
+    /// Authenticates again after the chip dropped secure messaging (with
+    /// Chip Authentication again if it had run), and selects the file that
+    /// was current.
     fn recover(&mut self) -> Result<(), Error> {
-        self.sm = authenticate(&mut self.channel, &self.auth, &mut self.apdus)?;
+        let (sm, cam) = authenticate(&mut self.channel, &self.auth, &mut self.apdus)?;
+        self.sm = sm;
+        self.cam = cam;
         self.reauthentications += 1;
+        if let Some(choice) = &self.ca {
+            run_chip_authentication(
+                &mut self.channel,
+                &mut self.sm,
+                self.extended,
+                choice,
+                &mut self.apdus,
+            )?;
+        }
         match self.current_file.take() {
             Some((fid, what)) => self.select_file(fid, what),
             None => Ok(()),
@@ -389,10 +427,207 @@ impl<C: CardChannel> Session<C> {
 
     /// One protected command and its checked response.
     fn exchange(&mut self, cmd: &Command) -> Result<Response, Error> {
-        let wire = self.sm.protect_command(cmd, self.extended)?;
-        self.apdus += 1;
-        let raw = self.channel.transmit(&wire)?;
-        self.sm.unprotect_response(raw)
+        exchange_with(
+            &mut self.channel,
+            &mut self.sm,
+            cmd,
+            self.extended,
+            &mut self.apdus,
+        )
+    }
+
+    /// Sends one command under secure messaging and returns the checked response, whatever its status word.
+    ///
+    /// For commands this session has no method for (INTERNAL AUTHENTICATE).
+    /// A command that changes the chip's file selection leaves the session
+    /// unaware of it; the next [`Self::read_file`] selects again anyway.
+    ///
+    /// # Errors
+    /// [`Error::SecureMessagingAborted`] when the chip answered in plain (its
+    /// session is gone); a [`CardFault`] when the answer does not verify; a
+    /// channel error.
+    pub fn transmit(&mut self, cmd: &Command) -> Result<Response, Error> {
+        self.exchange(cmd)
+    }
+
+    /// Runs Chip Authentication with DG14's best offer (9303-11 section 6.2) and switches secure messaging to its keys.
+    ///
+    /// The chip proves it holds the private key of DG14's public key by
+    /// answering a SELECT of the eMRTD application under the new keys.
+    /// Re-authentication after a dropped session runs CA again.
+    ///
+    /// # Errors
+    /// [`Error::ChipAuthenticationFailed`] when the chip's first answer under
+    /// the new keys does not verify (a cloned chip: DG14 and EF.SOD copied,
+    /// the private key not); [`Error::Unsupported`] when DG14 offers no Chip
+    /// Authentication this crate runs; [`Error::Status`] when the chip
+    /// refuses MSE or GENERAL AUTHENTICATE; a parse error for a malformed DG14.
+    pub fn chip_authenticate(&mut self, dg14: &Dg14) -> Result<CaOutcome, Error> {
+        let choice =
+            ca::choose(dg14)?.ok_or(Error::Unsupported("DG14 offers no Chip Authentication"))?;
+        self.chip_authenticate_with(choice)
+    }
+
+    /// Runs Chip Authentication with a protocol and key already chosen (see [`ca::choose`]).
+    ///
+    /// # Errors
+    /// As [`Self::chip_authenticate`].
+    pub fn chip_authenticate_with(&mut self, choice: CaChoice) -> Result<CaOutcome, Error> {
+        let result = run_chip_authentication(
+            &mut self.channel,
+            &mut self.sm,
+            self.extended,
+            &choice,
+            &mut self.apdus,
+        );
+        self.current_file = None;
+        result?;
+        let outcome = CaOutcome {
+            protocol: choice.protocol,
+            key_id: choice.key_id,
+            parameter_id: choice.key.parameter_id(),
+        };
+        self.read_size = self.read_size.min(max_plain_per_response(
+            if self.extended { 65_536 } else { 256 },
+            self.sm.block_len(),
+        ));
+        self.ca = Some(choice);
+        Ok(outcome)
+    }
+
+    /// The Chip Authentication that ran on this session, if any.
+    pub fn chip_authentication(&self) -> Option<CaOutcome> {
+        self.ca.as_ref().map(|c| CaOutcome {
+            protocol: c.protocol,
+            key_id: c.key_id,
+            parameter_id: c.key.parameter_id(),
+        })
+    }
+
+    /// PACE-CAM's proof from access control (9303-11 section 4.4.3.3.3), if the session was opened with it.
+    pub fn chip_authentication_mapping(&self) -> Option<&ChipAuthenticationData> {
+        self.cam.as_ref()
+    }
+
+    /// Checks PACE-CAM's proof against DG14's Chip Authentication public key (9303-11 section 4.4.3.3.3): after PACE-CAM, CA is not needed, this check is.
+    ///
+    /// # Errors
+    /// [`Error::ApiMisuse`] when the session was not opened with PACE-CAM;
+    /// [`Error::ChipAuthenticationFailed`] when no ECDH key of DG14 fits the
+    /// proof (a chip without the key); a parse error for a malformed DG14.
+    pub fn verify_chip_authentication_mapping(&self, dg14: &Dg14) -> Result<(), Error> {
+        let data = self.cam.as_ref().ok_or(Error::ApiMisuse(
+            "the session was not opened with PACE Chip Authentication Mapping",
+        ))?;
+        let mut last = Error::ChipAuthenticationFailed(
+            "DG14 has no ECDH Chip Authentication public key for PACE-CAM",
+        );
+        for info in ca::chip_authentication_public_keys(dg14)? {
+            if info.key_agreement() != KeyAgreement::Ecdh {
+                continue;
+            }
+            let result = info
+                .public_key()
+                .and_then(|key| data.verify(key.public_key()));
+            match result {
+                Ok(()) => return Ok(()),
+                Err(Error::AccessDenied(_)) => {
+                    last = Error::ChipAuthenticationFailed(
+                        "PACE-CAM proof does not fit DG14's public key",
+                    )
+                }
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
+    }
+
+    /// Runs Active Authentication (9303-11 section 6.1): INTERNAL AUTHENTICATE with a random challenge, checked against DG15's key.
+    ///
+    /// `hash` is the ECDSA hash from DG14's ActiveAuthenticationInfo (RSA needs none).
+    ///
+    /// # Errors
+    /// `Ok(Err(_))` when the chip answered and failed (a wrong signature, or
+    /// a refusal under secure messaging: [`AaFailure::Refused`]); `Err(_)`
+    /// when the exchange itself failed (secure messaging, channel, no random
+    /// source).
+    pub fn active_authenticate(
+        &mut self,
+        key: &AaPublicKey,
+        hash: Option<AaHash>,
+    ) -> Result<Result<(), AaFailure>, Error> {
+        let mut challenge = [0u8; aa::CHALLENGE_LEN];
+        getrandom::fill(&mut challenge)
+            .map_err(|_| Error::Unsupported("no system random source"))?;
+        let resp = self.transmit(&aa::internal_authenticate(&challenge))?;
+        if resp.sw != SW_OK {
+            return Ok(Err(AaFailure::Refused { sw: resp.sw }));
+        }
+        Ok(aa::verify(key, &challenge, &resp.data, hash))
+    }
+}
+
+/// One protected command and its checked response.
+fn exchange_with<C: CardChannel>(
+    channel: &mut C,
+    sm: &mut SecureChannel,
+    cmd: &Command,
+    extended: bool,
+    apdus: &mut usize,
+) -> Result<Response, Error> {
+    let wire = sm.protect_command(cmd, extended)?;
+    *apdus += 1;
+    let raw = channel.transmit(&wire)?;
+    sm.unprotect_response(raw)
+}
+
+/// Chip Authentication under the current secure messaging, then the switch to its keys and the chip's proof (9303-11 section 6.2.3, 6.2.4).
+fn run_chip_authentication<C: CardChannel>(
+    channel: &mut C,
+    sm: &mut SecureChannel,
+    extended: bool,
+    choice: &CaChoice,
+    apdus: &mut usize,
+) -> Result<(), Error> {
+    let ephemeral = ca::random_ephemeral_private(&choice.key)?;
+    let ca::CaTerminal {
+        commands,
+        channel: new_sm,
+        ..
+    } = ca::terminal(choice, &ephemeral)?;
+    for cmd in &commands {
+        let command = if cmd.ins == 0x86 {
+            "GENERAL AUTHENTICATE (Chip Authentication)"
+        } else {
+            "MSE (Chip Authentication)"
+        };
+        let resp = exchange_with(channel, sm, cmd, extended, apdus)?;
+        if resp.sw != SW_OK {
+            return Err(Error::Status {
+                command,
+                sw: resp.sw,
+            });
+        }
+        if cmd.ins == 0x86 {
+            ca::check_general_authenticate_response(&resp.data)?;
+        }
+    }
+    // 9303-11 section 6.2.3: secure messaging restarts with KS_enc, KS_mac and SSC 0.
+    *sm = new_sm;
+    // The chip proves itself implicitly: its answer must verify under the new keys.
+    let select = Command::new(0x00, 0xA4, 0x04, 0x0C).with_data(LDS1_AID.to_vec());
+    match exchange_with(channel, sm, &select, extended, apdus) {
+        Ok(resp) if resp.sw == SW_OK => Ok(()),
+        Ok(resp) => Err(Error::Status {
+            command: "SELECT eMRTD application after Chip Authentication",
+            sw: resp.sw,
+        }),
+        Err(Error::CardMisbehaved(_) | Error::SecureMessagingAborted { .. }) => {
+            Err(Error::ChipAuthenticationFailed(
+                "the chip's first answer under the Chip Authentication keys does not verify",
+            ))
+        }
+        Err(e) => Err(e),
     }
 }
 
@@ -405,14 +640,14 @@ fn short_file(what: &'static str, announced: usize, got: usize) -> Error {
     .into()
 }
 
-/// Authenticates with the session's protocol, returning the secure channel with the LDS1 application selected.
+/// Authenticates with the session's protocol, returning the secure channel with the LDS1 application selected, and PACE-CAM's proof.
 fn authenticate<C: CardChannel>(
     channel: &mut C,
     auth: &Auth,
     apdus: &mut usize,
-) -> Result<SecureChannel, Error> {
+) -> Result<(SecureChannel, Option<ChipAuthenticationData>), Error> {
     match auth {
-        Auth::Bac(keys) => authenticate_bac(channel, keys, apdus),
+        Auth::Bac(keys) => Ok((authenticate_bac(channel, keys, apdus)?, None)),
         Auth::Pace {
             password,
             protocol,
@@ -426,7 +661,7 @@ fn authenticate<C: CardChannel>(
             let raw = channel.transmit(&sm.protect_command(&select, false)?)?;
             let resp = sm.unprotect_response(raw)?;
             expect_ok(resp, "SELECT eMRTD application")?;
-            Ok(sm)
+            Ok((sm, outcome.chip_authentication))
         }
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! The checks come from access control (BAC or PACE), Passive
 //! Authentication ([`crate::pa`]), clone detection (Active Authentication,
-//! [`crate::aa`]; Chip Authentication later) and the comparison of the MRZ
+//! [`crate::aa`]; Chip Authentication, [`crate::ca`]) and the comparison of the MRZ
 //! that was scanned with the MRZ signed into DG1.
 
 use crate::aa::AaFailure;
@@ -37,6 +37,8 @@ pub enum CloneCheck {
     NotOffered,
     /// The chip offers clone detection but it was not run, for this reason.
     NotRun(String),
+    /// Chip Authentication ran (DG14, 9303-11 section 6.2; or PACE-CAM's check against DG14) with this result.
+    ChipAuthentication(Result<(), String>),
 }
 
 impl Verdict {
@@ -92,6 +94,8 @@ impl Verdict {
                 false,
             ),
             CloneCheck::NotRun(why) => (Outcome::NotPossible(why.clone()), false),
+            CloneCheck::ChipAuthentication(Ok(())) => (Outcome::Passed, true),
+            CloneCheck::ChipAuthentication(Err(e)) => (Outcome::Failed(e.clone()), true),
         };
         checks.push(VerdictCheck {
             name: "clone_detection".into(),

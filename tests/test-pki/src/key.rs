@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use der::asn1::{BitString, ObjectIdentifier};
+use der::asn1::{BitString, ObjectIdentifier, OctetString, Uint};
 use der::{Any, Decode, Document, Encode, Sequence};
 use getrandom::SysRng;
 use getrandom::rand_core::UnwrapErr;
@@ -153,6 +153,24 @@ impl Key {
         }
         .expect("public key encodes");
         SubjectPublicKeyInfoOwned::from_der(doc.as_bytes()).expect("public key decodes")
+    }
+
+    /// The public key as a `SubjectPublicKeyInfo` whose EC domain parameters
+    /// are explicit `ECParameters` (RFC 3279 §2.3.5, BSI TR-03111 §4.1.1)
+    /// instead of a namedCurve OID, as many real DS and CSCA certificates
+    /// carry them; an RSA key is as [`Key::spki`].
+    ///
+    /// # Panics
+    /// Never for the keys this crate makes.
+    pub fn spki_explicit(&self) -> SubjectPublicKeyInfoOwned {
+        let mut spki = self.spki();
+        let params = match &self.inner {
+            Inner::Rsa(..) => return spki,
+            Inner::P256(_) => explicit_p256(),
+            Inner::Bp256(_) => explicit_brainpool_p256r1(),
+        };
+        spki.algorithm.parameters = Some(Any::from_der(&params).expect("ECParameters decode"));
+        spki
     }
 
     /// The `AlgorithmIdentifier` of this key's signatures with `hash`.
@@ -326,4 +344,87 @@ impl spki::SignatureBitStringEncoding for RawSignature {
 /// If it does not.
 pub(crate) fn der_of<T: Encode>(value: &T) -> Vec<u8> {
     value.to_der().expect("DER encodes")
+}
+
+/// `ECParameters` (RFC 3279 §2.3.5; SEC 1 §C.2), prime field, G uncompressed, cofactor 1.
+#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
+struct EcParameters {
+    version: u8,
+    field_id: FieldId,
+    curve: CurveCoefficients,
+    base: OctetString,
+    order: Uint,
+    cofactor: u8,
+}
+
+/// `FieldID` for prime-field: `SEQUENCE { 1.2.840.10045.1.1, INTEGER p }`.
+#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
+struct FieldId {
+    field_type: ObjectIdentifier,
+    prime: Uint,
+}
+
+/// `Curve ::= SEQUENCE { a OCTET STRING, b OCTET STRING }` (no seed).
+#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
+struct CurveCoefficients {
+    a: OctetString,
+    b: OctetString,
+}
+
+/// DER `ECParameters` from p, a, b (hex, from the standard), G and n (from the curve crate).
+fn explicit_params(p: &str, a: &str, b: &str, g: &[u8], n: &[u8]) -> Vec<u8> {
+    let unhex = |s: &str| -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex constant"))
+            .collect()
+    };
+    der_of(&EcParameters {
+        version: 1,
+        field_id: FieldId {
+            field_type: ObjectIdentifier::new_unwrap("1.2.840.10045.1.1"),
+            prime: Uint::new(&unhex(p)).expect("p"),
+        },
+        curve: CurveCoefficients {
+            a: OctetString::new(unhex(a)).expect("a"),
+            b: OctetString::new(unhex(b)).expect("b"),
+        },
+        base: OctetString::new(g).expect("G"),
+        order: Uint::new(n).expect("n"),
+        cofactor: 1,
+    })
+}
+
+/// P-256 explicitly: p, a, b from SEC 2 §2.4.2.
+fn explicit_p256() -> Vec<u8> {
+    use p256::elliptic_curve::group::Group as _;
+    use p256::elliptic_curve::sec1::ToSec1Point;
+    let g = p256::ProjectivePoint::generator()
+        .to_affine()
+        .to_sec1_point(false);
+    let n = <p256::NistP256 as p256::elliptic_curve::Curve>::ORDER.to_be_bytes();
+    explicit_params(
+        "ffffffff00000001000000000000000000000000ffffffffffffffffffffffff",
+        "ffffffff00000001000000000000000000000000fffffffffffffffffffffffc",
+        "5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b",
+        g.as_bytes(),
+        &n,
+    )
+}
+
+/// brainpoolP256r1 explicitly: p, a, b from RFC 5639 §3.4.
+fn explicit_brainpool_p256r1() -> Vec<u8> {
+    use bp256::elliptic_curve::group::Group as _;
+    use bp256::elliptic_curve::sec1::ToSec1Point;
+    let g = bp256::r1::ProjectivePoint::generator()
+        .to_affine()
+        .to_sec1_point(false);
+    let n = <bp256::r1::BrainpoolP256r1 as bp256::elliptic_curve::Curve>::ORDER.to_be_bytes();
+    explicit_params(
+        "a9fb57dba1eea9bc3e660a909d838d726e3bf623d52620282013481d1f6e5377",
+        "7d5a0975fc2c3057eef67530417affe7fb8055c126dc5c6ce94a4b44f330b5d9",
+        "26dc5c6ce94a4b44f330b5d9bbd77cbf958416295cf7e1ce6bccdc18ff8c07b6",
+        g.as_bytes(),
+        &n,
+    )
 }

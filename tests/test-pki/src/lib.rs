@@ -75,6 +75,9 @@ pub struct PkiOptions {
     pub ds_digital_signature: bool,
     /// Which set of cached RSA keys to use (0 or 1): two PKIs with different sets have different keys.
     pub key_set: usize,
+    /// Write EC keys in every certificate with explicit domain parameters
+    /// (RFC 3279 §2.3.5) instead of a namedCurve OID (default false).
+    pub explicit_ec_params: bool,
 }
 
 impl Default for PkiOptions {
@@ -87,6 +90,7 @@ impl Default for PkiOptions {
             ds_validity: (days(Y2024), days(Y2034)),
             ds_digital_signature: true,
             key_set: 0,
+            explicit_ec_params: false,
         }
     }
 }
@@ -131,6 +135,7 @@ impl TestPki {
         let ds_key = Key::new(options.key, slot + 1);
         let ml_key = Key::new(options.key, slot + 2);
         let c = &options.country;
+        let explicit = options.explicit_ec_params;
         let csca_name = name(&format!("CN=CSCA {c},O=Test PKI,C={c}"));
         let csca_ski = key_id(&csca_key);
 
@@ -141,7 +146,7 @@ impl TestPki {
             &csca_name,
             1,
             options.csca_validity,
-            &csca_key,
+            (&csca_key, explicit),
             &[
                 ext(
                     true,
@@ -170,7 +175,7 @@ impl TestPki {
             &name(&format!("CN=Document Signer {c},O=Test PKI,C={c}")),
             2,
             options.ds_validity,
-            &ds_key,
+            (&ds_key, explicit),
             &[
                 ext(true, &ds_usage),
                 ext(false, &aki),
@@ -184,7 +189,7 @@ impl TestPki {
             &name(&format!("CN=Master List Signer {c},O=Test PKI,C={c}")),
             3,
             options.csca_validity,
-            &ml_key,
+            (&ml_key, explicit),
             &[
                 ext(true, &KeyUsage(KeyUsages::DigitalSignature.into())),
                 ext(false, &aki),
@@ -285,7 +290,7 @@ fn ext<T: der::Encode + der::oid::AssociatedOid>(critical: bool, value: &T) -> E
     }
 }
 
-/// Issues a certificate for `subject_key`, signed by `issuer_key` with `hash`.
+/// Issues a certificate for `subject_key` (with explicit EC parameters if the flag is set), signed by `issuer_key` with `hash`.
 ///
 /// # Panics
 /// If it does not build.
@@ -297,7 +302,7 @@ fn issue(
     subject: &Name,
     serial: u32,
     validity: (SystemTime, SystemTime),
-    subject_key: &Key,
+    (subject_key, explicit): (&Key, bool),
     extensions: &[Extension],
 ) -> Certificate {
     let profile = Profile {
@@ -313,7 +318,11 @@ fn issue(
         profile,
         SerialNumber::from(serial),
         validity,
-        subject_key.spki(),
+        if explicit {
+            subject_key.spki_explicit()
+        } else {
+            subject_key.spki()
+        },
     )
     .expect("certificate builder");
     let cert = builder

@@ -2,7 +2,7 @@
 
 use cms::content_info::ContentInfo;
 use cms::signed_data::SignedData;
-use der::Decode;
+use der::{Decode, Tagged};
 
 use super::*;
 
@@ -50,4 +50,33 @@ fn crl_and_master_list_build() {
 fn rsa_pki_builds() {
     let pki = TestPki::new(PkiOptions::with_key(KeyKind::Rsa));
     assert!(!pki.sod(&dgs(), &SodOptions::default()).is_empty());
+}
+
+#[test]
+fn explicit_ec_params_option_puts_ecparameters_in_every_certificate() {
+    for key in [KeyKind::P256, KeyKind::BrainpoolP256] {
+        let pki = TestPki::new(PkiOptions {
+            explicit_ec_params: true,
+            ..PkiOptions::with_key(key)
+        });
+        for cert in [&pki.csca, &pki.ds, &pki.ml_signer] {
+            let params = cert
+                .tbs_certificate()
+                .subject_public_key_info()
+                .algorithm
+                .parameters
+                .as_ref()
+                .expect("EC parameters");
+            assert_eq!(params.tag(), der::Tag::Sequence, "{key:?}");
+        }
+        // The key point and so the key identifiers are unchanged.
+        assert_eq!(
+            pki.ds_key.spki_explicit().subject_public_key,
+            pki.ds_key.spki().subject_public_key
+        );
+        assert!(!pki.sod(&dgs(), &SodOptions::default()).is_empty());
+    }
+    // RSA keys have no curve: the option changes nothing.
+    let rsa = Key::new(KeyKind::Rsa, 0);
+    assert_eq!(rsa.spki_explicit(), rsa.spki());
 }

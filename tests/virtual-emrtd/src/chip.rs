@@ -11,8 +11,11 @@
 
 use std::time::Duration;
 
+use icao9303::aa::{AaHash, AaPrivateKey, ActiveAuthenticationInfo};
 use icao9303::apdu::{Command, Response, SW_OK};
 use icao9303::bac::{self, BacKeys};
+use icao9303::ca::{self, CaProtocol, ChipAuthenticationInfo, ChipKeyPair};
+use icao9303::crypto::SmCipher;
 use icao9303::mrz::{self, Mode};
 use icao9303::pace::{self, PaceProtocol, Password};
 use icao9303::reader::Reader;
@@ -21,9 +24,10 @@ use icao9303::sm::SecureChannel;
 use icao9303::tlv;
 
 use crate::atr;
-use crate::lds::{self, Dg2Header, FID_COM, FID_DG1, FID_DG2, FID_SOD};
+use crate::lds::{self, Dg2Header, FID_COM, FID_DG1, FID_DG2, FID_DG14, FID_DG15, FID_SOD};
 use crate::profile::{
-    ChipProfile, CommandKind, MAX_DG2_MIN_SIZE, Misbehaviour, PaceConfig, ProfileError,
+    AaKey, CaConfig, ChipProfile, CommandKind, MAX_DG2_MIN_SIZE, Misbehaviour, PaceConfig,
+    ProfileError,
 };
 
 /// Largest response data field of a short APDU (Ne = 256).
@@ -39,6 +43,8 @@ const SW_AND_MAC_DOS: usize = 4 + 10;
 pub struct VirtualChip {
     keys: BacKeys,
     pace: Option<ChipPace>,
+    ca: Option<ChipCa>,
+    aa: Option<ChipAa>,
     files: Vec<ElementaryFile>,
     misbehaviour: Vec<Misbehaviour>,
     extended_length: bool,
@@ -76,6 +82,34 @@ struct ChipPace {
     static_private: Vec<u8>,
 }
 
+/// The chip's Chip Authentication (9303-11 §6.2).
+#[derive(Debug)]
+struct ChipCa {
+    protocol: CaProtocol,
+    key_id: Option<u32>,
+    /// The key pair whose public half DG14 announces.
+    announced: ChipKeyPair,
+    /// The key pair the chip agrees with: `announced`, or another one for [`Misbehaviour::CloneWithoutCaKey`].
+    held: ChipKeyPair,
+}
+
+/// The chip's Active Authentication (9303-11 §6.1).
+#[derive(Debug)]
+struct ChipAa {
+    /// The key INTERNAL AUTHENTICATE signs with (not DG15's for [`Misbehaviour::CloneWithoutAaKey`]).
+    signing: AaPrivateKey,
+    /// The ECDSA hash (DG14's ActiveAuthenticationInfo).
+    hash: AaHash,
+}
+
+/// What Active Authentication puts in the LDS.
+struct AaFiles {
+    /// DG15.
+    dg15: Vec<u8>,
+    /// DG14's ActiveAuthenticationInfo (ECDSA only).
+    info: Option<Vec<u8>>,
+}
+
 /// Where the chip is in a PACE run.
 #[derive(Debug, Default)]
 enum PaceStep {
@@ -101,6 +135,10 @@ struct CardState {
     current: Option<usize>,
     /// [`Misbehaviour::NeverAnswer`] has struck.
     silent: bool,
+    /// Chip Authentication with AES: MSE:Set AT accepted, GENERAL AUTHENTICATE expected.
+    ca_set: bool,
+    /// The channel Chip Authentication made, taking over after the current response.
+    next_session: Option<SecureChannel>,
 }
 
 /// The answer to a command received under secure messaging.
@@ -125,6 +163,9 @@ impl VirtualChip {
             extended_length,
             dg2_min_size,
             pace: pace_config,
+            chip_authentication,
+            active_authentication,
+            sod,
         } = profile;
         if dg2_min_size > MAX_DG2_MIN_SIZE {
             return Err(ProfileError::Dg2TooLarge(dg2_min_size));
@@ -136,13 +177,37 @@ impl VirtualChip {
             .collect();
         let parsed = mrz::parse(&lines.join("\n"), Mode::Strict)?;
         let keys = BacKeys::from_mrz(&parsed).map_err(ProfileError::Keys)?;
-        let pace = match pace_config {
+        let clone_ca = misbehaviour.contains(&Misbehaviour::CloneWithoutCaKey);
+        let ca = match chip_authentication {
+            Some(config) => Some(ChipCa::new(config, clone_ca)?),
+            None => None,
+        };
+        let clone_aa = misbehaviour.contains(&Misbehaviour::CloneWithoutAaKey);
+        let (aa, dg15, aa_info) = match active_authentication {
+            Some(kind) => {
+                let (aa, files) = ChipAa::new(kind, clone_aa)?;
+                (Some(aa), Some(files.dg15), files.info)
+            }
+            None => (None, None, None),
+        };
+        let mut pace = match pace_config {
             Some(config) => Some(ChipPace::new(
                 config,
                 Password::from_mrz(&parsed).map_err(ProfileError::Keys)?,
             )?),
             None => None,
         };
+        // PACE-CAM proves the Chip Authentication key when it is on the same domain parameters.
+        if let (Some(pace), Some(ca)) = (pace.as_mut(), ca.as_ref())
+            && ca.held.parameter_id() == pace.parameter_id
+        {
+            pace.static_private = ca.held.private_key().to_vec();
+        }
+        let mut dg14_infos = Vec::new();
+        if let Some(ca) = &ca {
+            dg14_infos.extend(ca.dg14_infos()?);
+        }
+        dg14_infos.extend(aa_info);
         let header = misbehaviour
             .iter()
             .find_map(|m| match m {
@@ -151,17 +216,24 @@ impl VirtualChip {
                 _ => None,
             })
             .unwrap_or_default();
-        // SFIs: DG1 1, DG2 2, EF.SOD 1D, EF.COM 1E (9303-10 §4.1).
-        let files = vec![
+        let mut tags = vec![0x61, 0x75];
+        if !dg14_infos.is_empty() {
+            tags.push(0x6E);
+        }
+        if dg15.is_some() {
+            tags.push(0x6F);
+        }
+        // SFIs: DG1 1, DG2 2, DG14 0E, DG15 0F, EF.SOD 1D, EF.COM 1E (9303-10 §4.1).
+        let mut files = vec![
             ElementaryFile {
                 fid: FID_COM,
                 sfi: 0x1E,
-                bytes: lds::ef_com(&[0x61, 0x75]),
+                bytes: lds::ef_com(&tags),
             },
             ElementaryFile {
                 fid: FID_SOD,
                 sfi: 0x1D,
-                bytes: lds::ef_sod_placeholder(),
+                bytes: sod.unwrap_or_else(lds::ef_sod_placeholder),
             },
             ElementaryFile {
                 fid: FID_DG1,
@@ -174,9 +246,25 @@ impl VirtualChip {
                 bytes: lds::dg2_at_least(&face, header, dg2_min_size),
             },
         ];
+        if !dg14_infos.is_empty() {
+            files.push(ElementaryFile {
+                fid: FID_DG14,
+                sfi: 0x0E,
+                bytes: lds::dg14(&dg14_infos),
+            });
+        }
+        if let Some(bytes) = dg15 {
+            files.push(ElementaryFile {
+                fid: FID_DG15,
+                sfi: 0x0F,
+                bytes,
+            });
+        }
         Ok(Self {
             keys,
             pace,
+            ca,
+            aa,
             files,
             misbehaviour,
             extended_length,
@@ -227,6 +315,20 @@ impl VirtualChip {
             .iter()
             .find(|f| f.fid == fid)
             .map(|f| f.bytes.as_slice())
+    }
+
+    /// Replaces the contents of elementary file `fid` (e.g. EF.SOD signed over this chip's data groups); `false` if the chip has no such file.
+    ///
+    /// The data groups never change after [`Self::new`], so an EF.SOD made
+    /// from [`Self::file`]'s bytes matches what the chip serves.
+    pub fn replace_file(&mut self, fid: u16, bytes: Vec<u8>) -> bool {
+        match self.files.iter_mut().find(|f| f.fid == fid) {
+            Some(file) => {
+                file.bytes = bytes;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Whether a secure-messaging session is open.
@@ -471,7 +573,13 @@ impl VirtualChip {
         let Some(sm) = self.state.session.as_mut() else {
             return plain(0x6988);
         };
-        match sm.protect_response(&resp, cmd.ins) {
+        let protected = sm.protect_response(&resp, cmd.ins);
+        // Chip Authentication: the answer goes out under the old keys, the next command comes under the new ones (9303-11 §6.2.3).
+        if let Some(next) = self.state.next_session.take() {
+            self.state.session = Some(next);
+            self.state.current = None;
+        }
+        match protected {
             Ok(mut bytes) => {
                 if is_read
                     && self.misbehaves(
@@ -497,6 +605,10 @@ impl VirtualChip {
         match cmd.ins {
             0xA4 => SmReply::Protected(self.select(cmd)),
             0xB0 | 0xB1 => self.read_binary(cmd, limit),
+            0x22 if (cmd.p1, cmd.p2) == (0x41, 0xA6) => SmReply::Protected(self.ca_set_kat(cmd)),
+            0x22 if (cmd.p1, cmd.p2) == (0x41, 0xA4) => SmReply::Protected(self.ca_set_at(cmd)),
+            0x86 => SmReply::Protected(self.ca_general_authenticate(cmd)),
+            0x88 => SmReply::Protected(self.internal_authenticate(cmd)),
             _ => SmReply::Protected(status(0x6D00)),
         }
     }
@@ -564,6 +676,86 @@ impl VirtualChip {
                 Response { data, sw: SW_OK }
             }
             Err(_) => status(0x6300),
+        }
+    }
+
+    /// MSE:Set KAT (9303-11 §6.2.4.1): Chip Authentication with 3DES, key agreement at once.
+    fn ca_set_kat(&mut self, cmd: &Command) -> Response {
+        self.state.ca_set = false;
+        let Some(chip_ca) = &self.ca else {
+            return status(0x6A80);
+        };
+        if chip_ca.protocol.cipher != SmCipher::Tdes {
+            return status(0x6985);
+        }
+        let Ok((public, key_id)) = ca::chip_read_set_kat(&cmd.data) else {
+            return status(0x6A80);
+        };
+        if key_id.is_some() && key_id != chip_ca.key_id {
+            return status(0x6A88);
+        }
+        match ca::chip_agree(&chip_ca.held, SmCipher::Tdes, &public) {
+            Ok(channel) => {
+                self.state.next_session = Some(channel);
+                status(SW_OK)
+            }
+            Err(_) => status(0x6A80),
+        }
+    }
+
+    /// MSE:Set AT for Chip Authentication with AES (9303-11 §6.2.4.2): the protocol and key.
+    fn ca_set_at(&mut self, cmd: &Command) -> Response {
+        self.state.ca_set = false;
+        let Some(chip_ca) = &self.ca else {
+            return status(0x6A80);
+        };
+        match ca::chip_read_set_at(&cmd.data) {
+            Ok((protocol, key_id)) if protocol == chip_ca.protocol => {
+                if key_id.is_some() && key_id != chip_ca.key_id {
+                    return status(0x6A88);
+                }
+                self.state.ca_set = true;
+                status(SW_OK)
+            }
+            _ => status(0x6A80),
+        }
+    }
+
+    /// GENERAL AUTHENTICATE for Chip Authentication with AES: the terminal's key; the answer is an empty `7C`.
+    fn ca_general_authenticate(&mut self, cmd: &Command) -> Response {
+        let set = std::mem::take(&mut self.state.ca_set);
+        let Some(chip_ca) = self.ca.as_ref().filter(|_| set) else {
+            return status(0x6985);
+        };
+        let Ok(public) = ca::chip_read_general_authenticate(&cmd.data) else {
+            return status(0x6A80);
+        };
+        match ca::chip_agree(&chip_ca.held, chip_ca.protocol.cipher, &public) {
+            Ok(channel) => {
+                self.state.next_session = Some(channel);
+                Response {
+                    data: vec![0x7C, 0x00],
+                    sw: SW_OK,
+                }
+            }
+            Err(_) => status(0x6A80),
+        }
+    }
+
+    /// INTERNAL AUTHENTICATE (9303-11 §6.1): sign the terminal's 8-byte challenge.
+    fn internal_authenticate(&mut self, cmd: &Command) -> Response {
+        let Some(chip_aa) = &self.aa else {
+            return status(0x6D00);
+        };
+        if (cmd.p1, cmd.p2) != (0, 0) {
+            return status(0x6A86);
+        }
+        if cmd.data.len() != icao9303::aa::CHALLENGE_LEN {
+            return status(0x6700);
+        }
+        match chip_aa.signing.sign(&cmd.data, chip_aa.hash) {
+            Ok(data) => Response { data, sw: SW_OK },
+            Err(_) => status(0x6F00),
         }
     }
 
@@ -730,6 +922,91 @@ impl VirtualChip {
             }
             _ => None,
         })
+    }
+}
+
+impl ChipCa {
+    fn new(config: CaConfig, clone: bool) -> Result<Self, ProfileError> {
+        let protocol = CaProtocol::from_oid(&config.oid).map_err(ProfileError::Authentication)?;
+        let announced = match &config.private_key {
+            Some(k) => ChipKeyPair::from_private(config.parameter_id, k),
+            None => ChipKeyPair::generate(config.parameter_id),
+        }
+        .map_err(ProfileError::Authentication)?;
+        if announced.key_agreement() != protocol.key_agreement {
+            return Err(ProfileError::Authentication(icao9303::Error::Unsupported(
+                "CA protocol does not fit the key's domain parameters",
+            )));
+        }
+        let held = if clone {
+            ChipKeyPair::generate(config.parameter_id).map_err(ProfileError::Authentication)?
+        } else {
+            announced.clone()
+        };
+        Ok(Self {
+            protocol,
+            key_id: config.key_id,
+            announced,
+            held,
+        })
+    }
+
+    /// DG14's ChipAuthenticationInfo and ChipAuthenticationPublicKeyInfo.
+    fn dg14_infos(&self) -> Result<Vec<Vec<u8>>, ProfileError> {
+        let bad =
+            || ProfileError::Authentication(icao9303::Error::ApiMisuse("CA info does not encode"));
+        let info = ChipAuthenticationInfo {
+            protocol_oid: self.protocol.oid(),
+            version: 1,
+            key_id: self.key_id,
+        }
+        .encode()
+        .ok_or_else(bad)?;
+        let key = self
+            .announced
+            .public_key_info(self.key_id)
+            .map_err(ProfileError::Authentication)?
+            .encode()
+            .ok_or_else(bad)?;
+        Ok(vec![info, key])
+    }
+}
+
+impl ChipAa {
+    /// The key, DG15 and (for ECDSA) DG14's ActiveAuthenticationInfo.
+    fn new(kind: AaKey, clone: bool) -> Result<(Self, AaFiles), ProfileError> {
+        let generate = || match kind {
+            AaKey::Rsa1024 => AaPrivateKey::generate_rsa(1024),
+            AaKey::Rsa2048 => AaPrivateKey::generate_rsa(2048),
+            AaKey::P256 => AaPrivateKey::generate_p256(),
+        };
+        let key = generate().map_err(ProfileError::Authentication)?;
+        let dg15 = key.dg15().map_err(ProfileError::Authentication)?;
+        let info = match kind {
+            AaKey::P256 => Some(
+                ActiveAuthenticationInfo {
+                    version: 1,
+                    signature_algorithm: "1.2.840.10045.4.3.2".into(),
+                }
+                .encode()
+                .ok_or(ProfileError::Authentication(
+                    icao9303::Error::ApiMisuse("AA info does not encode"),
+                ))?,
+            ),
+            AaKey::Rsa1024 | AaKey::Rsa2048 => None,
+        };
+        let signing = if clone {
+            generate().map_err(ProfileError::Authentication)?
+        } else {
+            key
+        };
+        Ok((
+            Self {
+                signing,
+                hash: AaHash::Sha256,
+            },
+            AaFiles { dg15, info },
+        ))
     }
 }
 

@@ -12,6 +12,10 @@ pub const FID_SOD: u16 = 0x011D;
 pub const FID_DG1: u16 = 0x0101;
 /// File identifier of DG2 (9303-10 §4.7.2).
 pub const FID_DG2: u16 = 0x0102;
+/// File identifier of DG14 (9303-10 §4.7.14): SecurityInfos for Chip Authentication and Active Authentication.
+pub const FID_DG14: u16 = 0x010E;
+/// File identifier of DG15 (9303-10 §4.7.15): the Active Authentication public key.
+pub const FID_DG15: u16 = 0x010F;
 
 /// LDS version 1.7, as EF.COM's `5F01` carries it (9303-10 §4.6.1).
 const LDS_VERSION: &[u8] = b"0107";
@@ -44,6 +48,11 @@ pub fn ef_com(dg_tags: &[u8]) -> Vec<u8> {
             tlv::encode(0x5C, dg_tags),
         ],
     )
+}
+
+/// DG14: `6E { 31 { SecurityInfo... } }` (9303-10 §4.7.14), each info already DER.
+pub fn dg14(infos: &[Vec<u8>]) -> Vec<u8> {
+    tlv::encode(0x6E, &tlv::encode_constructed(0x31, infos))
 }
 
 /// DG1: the MRZ as one string without line breaks in `5F1F` (9303-10 §4.7.1).

@@ -9,9 +9,13 @@
 //! kiosk's real PC/SC path is what gets tested, and [`DirectChannel`] hands
 //! APDUs straight to it for tests that only need the terminal logic.
 //!
-//! What it is not: a certified chip or a security reference. There is no
-//! Chip or Active Authentication, and EF.SOD is **unsigned** (a
-//! well-formed placeholder), so Passive Authentication must fail on it.
+//! Chip Authentication (9303-11 §6.2, DG14) and Active Authentication
+//! (9303-11 §6.1, DG15) are offered when the profile asks for them.
+//!
+//! What it is not: a certified chip or a security reference. EF.SOD is
+//! **unsigned** (a well-formed placeholder) unless a test puts a signed one
+//! in ([`ChipProfile::with_sod`], [`VirtualChip::replace_file`]), so Passive
+//! Authentication fails on it by default.
 //! [`Misbehaviour`]s make it act like the awkward chips found in the field.
 #![forbid(unsafe_code)]
 
@@ -27,6 +31,7 @@ pub use channel::DirectChannel;
 pub use chip::VirtualChip;
 pub use face::{FaceError, FaceImage, ImageFormat};
 pub use profile::{
-    ChipProfile, CommandKind, MAX_DG2_MIN_SIZE, Misbehaviour, PaceConfig, ProfileError,
+    AaKey, CaConfig, ChipProfile, CommandKind, MAX_DG2_MIN_SIZE, Misbehaviour, PaceConfig,
+    ProfileError,
 };
 pub use vpcd::{VpcdCard, connect};

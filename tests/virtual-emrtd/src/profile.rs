@@ -24,6 +24,66 @@ pub struct ChipProfile {
     pub dg2_min_size: usize,
     /// PACE (9303-11 §4.4) and EF.CardAccess, if the chip offers it.
     pub pace: Option<PaceConfig>,
+    /// Chip Authentication (9303-11 §6.2) and its keys in DG14, if the chip offers it.
+    pub chip_authentication: Option<CaConfig>,
+    /// Active Authentication (9303-11 §6.1) and its key in DG15, if the chip offers it.
+    pub active_authentication: Option<AaKey>,
+    /// EF.SOD to serve instead of the unsigned placeholder (e.g. one signed by the test PKI).
+    pub sod: Option<Vec<u8>>,
+}
+
+/// A chip's Chip Authentication offer: one ChipAuthenticationInfo and its public key in DG14.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CaConfig {
+    /// The CA protocol OID, dotted (e.g. `0.4.0.127.0.7.2.2.3.2.2`, id-CA-ECDH-AES-CBC-CMAC-128).
+    pub oid: String,
+    /// The standardized domain parameter ID of the chip's key (9303-11 §9.5.1; 12 is P-256).
+    pub parameter_id: u32,
+    /// The keyId in DG14 (and expected in MSE), if any.
+    pub key_id: Option<u32>,
+    /// The static private key, big-endian; `None`: generated when the chip is built.
+    pub private_key: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for CaConfig {
+    /// Everything but the private key.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CaConfig")
+            .field("oid", &self.oid)
+            .field("parameter_id", &self.parameter_id)
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CaConfig {
+    /// CA with `oid` on standardized domain parameters `parameter_id`, a generated key and no keyId.
+    pub fn new(oid: impl Into<String>, parameter_id: u32) -> Self {
+        Self {
+            oid: oid.into(),
+            parameter_id,
+            key_id: None,
+            private_key: None,
+        }
+    }
+}
+
+impl Default for CaConfig {
+    /// id-CA-ECDH-AES-CBC-CMAC-128 on P-256.
+    fn default() -> Self {
+        Self::new("0.4.0.127.0.7.2.2.3.2.2", 12)
+    }
+}
+
+/// The kind of Active Authentication key the chip generates when it is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AaKey {
+    /// RSA-1024, ISO/IEC 9796-2 scheme 1 with SHA-1.
+    Rsa1024,
+    /// RSA-2048, ISO/IEC 9796-2 scheme 1 with SHA-1.
+    Rsa2048,
+    /// ECDSA on P-256 with SHA-256 (DG14 carries the ActiveAuthenticationInfo).
+    P256,
 }
 
 /// A chip's PACE offer: one PACEInfo in EF.CardAccess.
@@ -108,6 +168,10 @@ pub enum Misbehaviour {
     LyingToken,
     /// PACE: send a mapping public key that is not on the curve (or outside the DH group).
     BadMappingPoint,
+    /// A cloned chip: DG14 announces the Chip Authentication key, but the chip agrees with another private key.
+    CloneWithoutCaKey,
+    /// A cloned chip: DG15 holds the Active Authentication key, but the chip signs with another one.
+    CloneWithoutAaKey,
 }
 
 /// A kind of command, for [`Misbehaviour::WrongSw`].
@@ -141,6 +205,9 @@ impl std::fmt::Debug for ChipProfile {
             .field("extended_length", &self.extended_length)
             .field("dg2_min_size", &self.dg2_min_size)
             .field("pace", &self.pace)
+            .field("chip_authentication", &self.chip_authentication)
+            .field("active_authentication", &self.active_authentication)
+            .field("sod", &self.sod.as_ref().map(Vec::len))
             .finish()
     }
 }
@@ -161,6 +228,9 @@ pub enum ProfileError {
     /// The PACE configuration names a protocol or domain parameters icao9303 cannot run.
     #[error("unsupported PACE configuration: {0}")]
     Pace(#[source] icao9303::Error),
+    /// The Chip or Active Authentication configuration cannot be built (protocol, curve or key).
+    #[error("unsupported Chip or Active Authentication configuration: {0}")]
+    Authentication(#[source] icao9303::Error),
 }
 
 impl ChipProfile {
@@ -173,7 +243,30 @@ impl ChipProfile {
             extended_length: true,
             dg2_min_size: 0,
             pace: None,
+            chip_authentication: None,
+            active_authentication: None,
+            sod: None,
         }
+    }
+
+    /// Offers Chip Authentication: DG14 with a ChipAuthenticationInfo and its public key.
+    ///
+    /// With PACE-CAM on the same domain parameters, CAM uses this key too.
+    pub fn with_chip_authentication(mut self, ca: CaConfig) -> Self {
+        self.chip_authentication = Some(ca);
+        self
+    }
+
+    /// Offers Active Authentication: DG15 with a key of this kind (and for ECDSA an ActiveAuthenticationInfo in DG14).
+    pub fn with_active_authentication(mut self, key: AaKey) -> Self {
+        self.active_authentication = Some(key);
+        self
+    }
+
+    /// Serves `sod` as EF.SOD instead of the unsigned placeholder.
+    pub fn with_sod(mut self, sod: Vec<u8>) -> Self {
+        self.sod = Some(sod);
+        self
     }
 
     /// Offers PACE (and EF.CardAccess in the master file).

@@ -135,3 +135,41 @@ fn hash_names_from_dg14_oids() {
     );
     assert_eq!(AaHash::from_ecdsa_oid("1.2.3"), None);
 }
+
+#[test]
+fn active_authentication_info_round_trips_through_dg14() {
+    let info = ActiveAuthenticationInfo {
+        version: 1,
+        signature_algorithm: "1.2.840.10045.4.3.2".into(),
+    };
+    let raw = info.encode().unwrap();
+    assert_eq!(ActiveAuthenticationInfo::parse(&raw).unwrap(), info);
+    assert_eq!(info.hash(), Some(AaHash::Sha256));
+    let dg14 = crate::tlv::encode(0x6E, &crate::tlv::encode(0x31, &raw));
+    let dg14 = crate::lds::Dg14::parse(&dg14).unwrap();
+    assert_eq!(
+        ActiveAuthenticationInfo::from_dg14(&dg14).unwrap(),
+        Some(info)
+    );
+    assert!(ActiveAuthenticationInfo::parse(&raw[..raw.len() - 1]).is_err());
+    let mut trailing = raw.clone();
+    trailing.push(0);
+    assert!(ActiveAuthenticationInfo::parse(&trailing).is_err());
+}
+
+#[test]
+fn chip_side_keys_sign_what_verify_accepts() {
+    for key in [
+        AaPrivateKey::Rsa(Box::new(rsa_key().clone())),
+        AaPrivateKey::generate_p256().unwrap(),
+    ] {
+        let public = AaPublicKey::from_spki_der(&key.spki_der().unwrap()).unwrap();
+        let sig = key.sign(&CHALLENGE, AaHash::Sha256).unwrap();
+        assert_eq!(
+            verify(&public, &CHALLENGE, &sig, Some(AaHash::Sha256)),
+            Ok(())
+        );
+        assert!(verify(&public, &[0; 8], &sig, Some(AaHash::Sha256)).is_err());
+        assert!(!format!("{key:?}").is_empty());
+    }
+}

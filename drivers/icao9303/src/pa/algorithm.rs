@@ -9,6 +9,8 @@ use der::asn1::ObjectIdentifier;
 use ecdsa::signature::hazmat::PrehashVerifier;
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 
+use crate::ecparams::{self, EcParamsError, NamedCurve};
+
 /// A hash algorithm 9303-12 §4.4 allows: SHA-1 (legacy), SHA-224, SHA-256, SHA-384, SHA-512.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum HashAlgorithm {
@@ -48,21 +50,6 @@ pub(crate) enum Scheme {
     EcdsaPlain(HashAlgorithm),
 }
 
-/// An elliptic curve this module verifies on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Curve {
-    /// NIST P-256 (secp256r1).
-    P256,
-    /// NIST P-384 (secp384r1).
-    P384,
-    /// NIST P-521 (secp521r1).
-    P521,
-    /// brainpoolP256r1 (RFC 5639).
-    BrainpoolP256r1,
-    /// brainpoolP384r1 (RFC 5639).
-    BrainpoolP384r1,
-}
-
 // OIDs (RFC 3279, RFC 4055, RFC 5480, RFC 5639, RFC 5758, BSI TR-03111).
 const SHA1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
 const SHA224: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.4");
@@ -85,11 +72,6 @@ const ECDSA_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.100
 const ECDSA_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.4");
 /// BSI TR-03111 ecdsa-plain-signatures: 0.4.0.127.0.7.1.1.4.1, then 1 SHA-1 .. 5 SHA-512.
 const ECDSA_PLAIN: [u32; 10] = [0, 4, 0, 127, 0, 7, 1, 1, 4, 1];
-const SECP256R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
-const SECP384R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
-const SECP521R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.35");
-const BRAINPOOL_P256R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.36.3.3.2.8.1.1.7");
-const BRAINPOOL_P384R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.36.3.3.2.8.1.1.11");
 const BRAINPOOL_P512R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.36.3.3.2.8.1.1.13");
 
 /// RSASSA-PSS-params (RFC 4055 §3.1); absent fields take their defaults
@@ -346,8 +328,10 @@ fn verify_rsa(
     }
 }
 
-/// The named curve of an id-ecPublicKey key (RFC 5480 §2.1.1).
-fn curve_of(spki: &SubjectPublicKeyInfoOwned) -> Result<Curve, Verification> {
+/// The curve of an id-ecPublicKey key: a namedCurve OID (RFC 5480 §2.1.1.1)
+/// or explicit domain parameters equal to a known curve (RFC 3279 §2.3.5,
+/// BSI TR-03111 §4.1.1), as many DS and CSCA certificates carry.
+fn curve_of(spki: &SubjectPublicKeyInfoOwned) -> Result<NamedCurve, Verification> {
     if spki.algorithm.oid != EC_PUBLIC_KEY {
         return Err(Verification::Invalid(format!(
             "an ECDSA signature but a key of type {}",
@@ -359,28 +343,20 @@ fn curve_of(spki: &SubjectPublicKeyInfoOwned) -> Result<Curve, Verification> {
             "EC key without domain parameters".into(),
         ));
     };
-    let Ok(oid) = params.decode_as::<ObjectIdentifier>() else {
-        return Err(Verification::Unsupported(
-            "EC key with explicit domain parameters not supported yet".into(),
-        ));
-    };
-    Ok(match oid {
-        SECP256R1 => Curve::P256,
-        SECP384R1 => Curve::P384,
-        SECP521R1 => Curve::P521,
-        BRAINPOOL_P256R1 => Curve::BrainpoolP256r1,
-        BRAINPOOL_P384R1 => Curve::BrainpoolP384r1,
-        BRAINPOOL_P512R1 => {
-            return Err(Verification::Unsupported(
-                "brainpoolP512r1 not supported (no verifier in this crate generation)".into(),
-            ));
-        }
-        other => {
-            return Err(Verification::Unsupported(format!(
-                "curve {other} not supported"
-            )));
-        }
-    })
+    match ecparams::named_curve(params.into()) {
+        Ok(Some(curve)) => Ok(curve),
+        Ok(None) => Err(Verification::Unsupported(
+            match params.decode_as::<ObjectIdentifier>() {
+                Ok(BRAINPOOL_P512R1) => {
+                    "brainpoolP512r1 not supported (no verifier in this crate generation)".into()
+                }
+                Ok(other) => format!("curve {other} not supported"),
+                Err(_) => "EC key with explicit domain parameters of an unknown curve".into(),
+            },
+        )),
+        Err(e @ EcParamsError::Unsupported(_)) => Err(Verification::Unsupported(e.to_string())),
+        Err(e) => Err(Verification::Invalid(e.to_string())),
+    }
 }
 
 /// ECDSA verification of a DER or plain signature over a precomputed hash.
@@ -420,11 +396,11 @@ fn verify_ecdsa(
         }};
     }
     let result = match curve {
-        Curve::P256 => on_curve!(p256::NistP256),
-        Curve::P384 => on_curve!(p384::NistP384),
-        Curve::P521 => on_curve!(p521::NistP521),
-        Curve::BrainpoolP256r1 => on_curve!(bp256::r1::BrainpoolP256r1),
-        Curve::BrainpoolP384r1 => on_curve!(bp384::r1::BrainpoolP384r1),
+        NamedCurve::P256 => on_curve!(p256::NistP256),
+        NamedCurve::P384 => on_curve!(p384::NistP384),
+        NamedCurve::P521 => on_curve!(p521::NistP521),
+        NamedCurve::BrainpoolP256r1 => on_curve!(bp256::r1::BrainpoolP256r1),
+        NamedCurve::BrainpoolP384r1 => on_curve!(bp384::r1::BrainpoolP384r1),
     };
     match result {
         Ok(()) => Verification::Valid,

@@ -667,3 +667,84 @@ fn signed_attributes_are_verified_as_encoded() {
         .expect("DER");
     assert_eq!(raw, attrs);
 }
+
+/// A PKI whose CSCA, DS and master list signer keys carry explicit EC domain parameters.
+fn explicit_pki(key: KeyKind) -> TestPki {
+    TestPki::new(PkiOptions {
+        explicit_ec_params: true,
+        ..PkiOptions::with_key(key)
+    })
+}
+
+#[test]
+fn explicit_ec_parameters_in_ds_and_csca_verify() {
+    for key in [KeyKind::P256, KeyKind::BrainpoolP256] {
+        let pki = explicit_pki(key);
+        let spki = pki.ds.tbs_certificate().subject_public_key_info();
+        assert_eq!(
+            spki.algorithm.parameters.as_ref().map(der::Tagged::tag),
+            Some(der::Tag::Sequence),
+            "the test PKI writes explicit parameters"
+        );
+        let store = store_for(&pki);
+        assert_eq!(
+            store.crls().next().map(|c| c.verified_by.len()),
+            Some(1),
+            "{key:?}: the CRL verifies with the explicit CSCA key"
+        );
+        assert_all_passed(&run(&pki, &SodOptions::default(), &store));
+
+        // Tampered: a data group, and the SOD signature.
+        let tampered = run(
+            &pki,
+            &SodOptions {
+                tamper: vec![2],
+                ..SodOptions::default()
+            },
+            &store,
+        );
+        assert_failed(&tampered, CheckName::DgHash(DataGroup::Dg2));
+        let dgs = data_groups();
+        let mut sod = pki.sod(&dgs, &SodOptions::default());
+        let last = sod.len() - 1;
+        sod[last] ^= 0x01;
+        let report = verify(&sod, &read(&dgs), &store, "UTO", check_time());
+        assert!(!report.genuine());
+        assert!(report.failures().next().is_some(), "{report:?}");
+    }
+}
+
+#[test]
+fn explicit_parameters_of_an_unknown_curve_are_not_genuine() {
+    let pki = explicit_pki(KeyKind::P256);
+    // The CSCA's explicit b changed: a curve this crate does not know, so
+    // the DS chain cannot be checked (and the SOD itself still verifies).
+    let mut csca = pki.csca_der();
+    let b = hex::decode("5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b")
+        .expect("hex");
+    let at = csca
+        .windows(b.len())
+        .position(|w| w == b.as_slice())
+        .expect("b in the CSCA's parameters");
+    csca[at + 31] ^= 0x01;
+    let mut store = TrustStore::new();
+    store.add_csca_der(&csca).expect("CSCA");
+    let report = run(&pki, &SodOptions::default(), &store);
+    assert!(!report.genuine());
+    assert!(
+        matches!(report.outcome(CheckName::DsChain), Some(Outcome::NotPossible(why)) if why.contains("unknown curve")),
+        "{:?}",
+        report.outcome(CheckName::DsChain)
+    );
+}
+
+#[test]
+fn master_list_with_explicit_parameters_verifies_and_chains() {
+    let pki = explicit_pki(KeyKind::BrainpoolP256);
+    let ml = pki.master_list(&[]);
+    let mut store = TrustStore::new();
+    store.add_csca_der(&pki.csca_der()).expect("CSCA");
+    let import = store.import_master_list(&ml).expect("master list");
+    assert!(import.signature_verified, "{:?}", import.signature_problem);
+    assert!(import.signer_trusted);
+}

@@ -15,7 +15,7 @@
 //! ([`chip_start`] and its states) shares every computation, for simulators
 //! and tests.
 
-mod group;
+pub(crate) mod group;
 
 use sha1::{Digest, Sha1};
 use zeroize::{Zeroize, Zeroizing};

@@ -111,3 +111,30 @@ fn mrz_differing_from_dg1_is_not_genuine() {
     let v = Verdict::new("BAC", &genuine_pa(), &CloneCheck::NotOffered, &mrz(), None);
     assert_eq!(failed(&v), ["mrz_matches_dg1"]);
 }
+
+#[test]
+fn chip_authentication_is_mandatory_when_it_ran() {
+    let pa = genuine_pa();
+    let mrz = mrz();
+    let ok = Verdict::new(
+        "BAC",
+        &pa,
+        &CloneCheck::ChipAuthentication(Ok(())),
+        &mrz,
+        Some(&mrz),
+    );
+    assert!(ok.genuine());
+    let failed = Verdict::new(
+        "BAC",
+        &pa,
+        &CloneCheck::ChipAuthentication(Err("clone".into())),
+        &mrz,
+        Some(&mrz),
+    );
+    assert!(!failed.genuine());
+    assert!(
+        failed
+            .failures()
+            .any(|c| c.name == "clone_detection" && c.mandatory)
+    );
+}
