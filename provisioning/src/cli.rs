@@ -50,6 +50,21 @@ pub(crate) enum TrustAction {
     Import(TrustImportArgs),
     /// List what the trust store holds: CSCAs by country, CRLs, master lists.
     List(TrustListArgs),
+    /// Remove CSCA certificates, CRLs or master lists by SHA-256 fingerprint.
+    ///
+    /// The prefix must have at least 8 hex digits (see `trust list`); every
+    /// entry it matches is removed. Exit status 1 when nothing matched.
+    Remove(TrustRemoveArgs),
+}
+
+/// Options of `kioskctl trust remove`.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct TrustRemoveArgs {
+    /// The trust store directory.
+    #[arg(long, default_value = DEFAULT_TRUST_STORE)]
+    pub(crate) store: PathBuf,
+    /// SHA-256 fingerprint, or its first 8 or more hex digits.
+    pub(crate) fingerprint: String,
 }
 
 /// Options of `kioskctl trust import`.

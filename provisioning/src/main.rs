@@ -40,6 +40,9 @@ fn run() -> anyhow::Result<ExitCode> {
         cli::Command::Trust {
             action: cli::TrustAction::List(opts),
         } => trust::list(&opts),
+        cli::Command::Trust {
+            action: cli::TrustAction::Remove(opts),
+        } => trust::remove(&opts),
     }
 }
 

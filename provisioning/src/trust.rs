@@ -9,7 +9,7 @@ use icao9303::pa::{CertInfo, TrustStore};
 use serde::Serialize;
 use trust_store::{Listing, TrustDir};
 
-use crate::cli::{TrustImportArgs, TrustListArgs};
+use crate::cli::{TrustImportArgs, TrustListArgs, TrustRemoveArgs};
 
 /// One imported file as `--json` prints it.
 #[derive(Debug, Serialize)]
@@ -98,6 +98,19 @@ pub(crate) fn list(opts: &TrustListArgs) -> anyhow::Result<ExitCode> {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    })
+}
+
+/// Runs `kioskctl trust remove`: exit 1 when the fingerprint matched nothing.
+pub(crate) fn remove(opts: &TrustRemoveArgs) -> anyhow::Result<ExitCode> {
+    let dir = TrustDir::open(&opts.store)
+        .with_context(|| format!("opening the trust store {}", opts.store.display()))?;
+    let removed = dir.remove(&opts.fingerprint)?;
+    println!("removed {removed} file(s) matching {}", opts.fingerprint);
+    Ok(if removed == 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     })
 }
 

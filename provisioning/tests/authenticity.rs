@@ -6,12 +6,14 @@
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
+mod common;
+
+use common::kioskctl;
 use serde_json::Value;
 use test_pki::{PkiOptions, SodOptions, TestPki};
 use virtual_emrtd::{
@@ -66,13 +68,16 @@ fn lane(profile: ChipProfile, signer: &TestPki, sod: &SodOptions, trusted: &[&[u
     for (i, bytes) in trusted.iter().enumerate() {
         let file = store.with_extension(format!("in{i}"));
         std::fs::write(&file, bytes).unwrap();
-        let out = kioskctl(&[
-            "trust",
-            "import",
-            "--store",
-            store.to_str().unwrap(),
-            file.to_str().unwrap(),
-        ]);
+        let out = kioskctl(
+            &[
+                "trust",
+                "import",
+                "--store",
+                store.to_str().unwrap(),
+                file.to_str().unwrap(),
+            ],
+            "",
+        );
         assert!(
             out.status.success(),
             "import: {}",
@@ -92,31 +97,22 @@ fn lane(profile: ChipProfile, signer: &TestPki, sod: &SodOptions, trusted: &[&[u
     }
 }
 
-fn kioskctl(args: &[&str]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kioskctl"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(b"").unwrap();
-    child.wait_with_output().unwrap()
-}
-
 /// Runs `chip read --trust` and returns (exit code, the verdict).
 fn read(lane: &Lane, mrz: &str) -> (Option<i32>, Value) {
-    let out = kioskctl(&[
-        "chip",
-        "read",
-        "--reader",
-        READER,
-        "--mrz",
-        mrz,
-        "--json",
-        "--trust",
-        path(&lane.store),
-    ]);
+    let out = kioskctl(
+        &[
+            "chip",
+            "read",
+            "--reader",
+            READER,
+            "--mrz",
+            mrz,
+            "--json",
+            "--trust",
+            path(&lane.store),
+        ],
+        "",
+    );
     let v: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
     (out.status.code(), v["verdict"].clone())
@@ -323,17 +319,20 @@ fn pace_chip_lying_in_its_token_never_gets_a_verdict() {
         .with_pace(PaceConfig::new("0.4.0.127.0.7.2.2.4.2.2", 12))
         .with(Misbehaviour::LyingToken);
     let lane = lane(profile, &pki, &SodOptions::default(), &[&pki.csca_der()]);
-    let out = kioskctl(&[
-        "chip",
-        "read",
-        "--reader",
-        READER,
-        "--mrz",
-        TD3,
-        "--json",
-        "--trust",
-        path(&lane.store),
-    ]);
+    let out = kioskctl(
+        &[
+            "chip",
+            "read",
+            "--reader",
+            READER,
+            "--mrz",
+            TD3,
+            "--json",
+            "--trust",
+            path(&lane.store),
+        ],
+        "",
+    );
     assert_eq!(out.status.code(), Some(1));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(
@@ -352,7 +351,10 @@ fn trust_list_shows_the_imported_csca_and_refuses_garbage() {
         &SodOptions::default(),
         &[&pki.csca_der(), &pki.crl(false, None)],
     );
-    let out = kioskctl(&["trust", "list", "--store", path(&lane.store), "--json"]);
+    let out = kioskctl(
+        &["trust", "list", "--store", path(&lane.store), "--json"],
+        "",
+    );
     assert!(out.status.success());
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["cscas"].as_array().unwrap().len(), 1, "{v:#}");
@@ -360,14 +362,17 @@ fn trust_list_shows_the_imported_csca_and_refuses_garbage() {
     assert_eq!(v["crls"].as_array().unwrap().len(), 1);
     let junk = lane.store.with_extension("junk");
     std::fs::write(&junk, b"not a certificate").unwrap();
-    let out = kioskctl(&[
-        "trust",
-        "import",
-        "--store",
-        path(&lane.store),
-        "--json",
-        path(&junk),
-    ]);
+    let out = kioskctl(
+        &[
+            "trust",
+            "import",
+            "--store",
+            path(&lane.store),
+            "--json",
+            path(&junk),
+        ],
+        "",
+    );
     std::fs::remove_file(&junk).unwrap();
     assert_eq!(out.status.code(), Some(1));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -378,4 +383,48 @@ fn trust_list_shows_the_imported_csca_and_refuses_garbage() {
             .contains("not a certificate"),
         "{v:#}"
     );
+}
+
+#[test]
+fn trust_remove_takes_the_csca_out_and_the_document_fails_the_chain() {
+    let pki = pki();
+    let lane = lane(
+        ChipProfile::new(TD3),
+        &pki,
+        &SodOptions::default(),
+        &[&pki.csca_der()],
+    );
+    let out = kioskctl(
+        &["trust", "list", "--store", path(&lane.store), "--json"],
+        "",
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fingerprint = v["cscas"][0]["sha256"].as_str().unwrap()[..12].to_owned();
+    let out = kioskctl(
+        &[
+            "trust",
+            "remove",
+            "--store",
+            path(&lane.store),
+            &fingerprint,
+        ],
+        "",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = kioskctl(
+        &[
+            "trust",
+            "remove",
+            "--store",
+            path(&lane.store),
+            &fingerprint,
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1), "nothing left to remove");
+    assert_caught(&lane, TD3, "ds_chain");
 }

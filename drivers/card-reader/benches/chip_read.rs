@@ -12,13 +12,17 @@
 // A bench binary: a failed unwrap is a failed run.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use card_reader::{ConnectOptions, Readers};
 use icao9303::CardChannel;
 use icao9303::document::read_document;
+use icao9303::lds::{DataGroup, FileId};
+use icao9303::pa::TrustStore;
 use icao9303::pace::Password;
 use icao9303::session::{AccessProtocol, ReadOptions, Session, max_plain_per_response};
+use icao9303::verdict::Verdict;
+use test_pki::{PkiOptions, SodOptions, TestPki};
 use virtual_emrtd::{ChipProfile, VirtualChip};
 
 const READER: &str = "Virtual PCD 00 00";
@@ -62,16 +66,29 @@ fn main() {
         ),
     ];
     for (name, profile) in profiles {
-        run(name, profile, n);
+        run(name, VirtualChip::new(profile).unwrap(), None, n);
     }
+    // The whole authenticity path: PACE, every file, Chip Authentication,
+    // Passive Authentication against a CSCA (the verdict must be genuine).
+    let pki = TestPki::new(PkiOptions::default());
+    let mut chip =
+        VirtualChip::new(pace(12).with_chip_authentication(virtual_emrtd::CaConfig::default()))
+            .unwrap();
+    let dgs: Vec<(u8, Vec<u8>)> = [(1, 0x0101), (2, 0x0102), (14, 0x010E)]
+        .iter()
+        .filter_map(|&(n, fid)| chip.file(fid).map(|b| (n, b.to_vec())))
+        .collect();
+    assert!(chip.replace_file(0x011D, pki.sod(&dgs, &SodOptions::default())));
+    let mut store = TrustStore::new();
+    store.add_csca_der(&pki.csca_der()).unwrap();
+    run("PACE + read + CA + PA (full)", chip, Some(&store), n);
 }
 
 fn password(mrz: &icao9303::mrz::Mrz) -> Password {
     Password::from_mrz(mrz).unwrap()
 }
 
-fn run(name: &str, profile: ChipProfile, n: usize) {
-    let chip = VirtualChip::new(profile).unwrap();
+fn run(name: &str, chip: VirtualChip, trust: Option<&TrustStore>, n: usize) {
     let readers = Readers::establish().unwrap();
     readers
         .wait_for_removal(READER, Duration::from_secs(5))
@@ -92,6 +109,12 @@ fn run(name: &str, profile: ChipProfile, n: usize) {
         let extended = channel.supports_extended_length();
         let mut session = Session::open(channel, password(&keys), &ReadOptions::default()).unwrap();
         let doc = read_document(&mut session).unwrap();
+        if let Some(store) = trust {
+            assert!(
+                authenticate(&mut session, &doc, store, &keys),
+                "verdict not genuine"
+            );
+        }
         times.push(start.elapsed());
         apdus = session.apdu_count();
         let per_response = max_plain_per_response(if extended { 65_536 } else { 256 }, 8);
@@ -108,6 +131,13 @@ fn run(name: &str, profile: ChipProfile, n: usize) {
             AccessProtocol::Bac => 3,
             AccessProtocol::Pace { .. } => 7,
         };
+        // Chip Authentication with AES: MSE:Set AT and GENERAL AUTHENTICATE.
+        let access = access
+            + if session.chip_authentication().is_some() {
+                2
+            } else {
+                0
+            };
         minimum = access
             + sizes
                 .iter()
@@ -126,4 +156,29 @@ fn run(name: &str, profile: ChipProfile, n: usize) {
         minimum,
         bytes
     );
+}
+
+/// Clone detection and Passive Authentication; true when the verdict is genuine.
+fn authenticate(
+    session: &mut Session<card_reader::PcscChannel>,
+    doc: &icao9303::document::DocumentRead,
+    store: &TrustStore,
+    mrz: &icao9303::mrz::Mrz,
+) -> bool {
+    let clone = icao9303::document::verify_chip(session, doc);
+    let dgs: Vec<(DataGroup, &[u8])> = doc
+        .files
+        .iter()
+        .filter_map(|f| match (f.file, &f.outcome) {
+            (FileId::Dg(dg), Ok(b)) => Some((dg, b.as_slice())),
+            _ => None,
+        })
+        .collect();
+    let sod = doc.bytes(FileId::Sod).unwrap_or_default();
+    let pa = icao9303::pa::verify(sod, &dgs, store, "UTO", SystemTime::now());
+    let dg1 = doc
+        .bytes(FileId::Dg(DataGroup::Dg1))
+        .and_then(|b| icao9303::lds::Dg1::parse(b).ok())
+        .and_then(|d| d.parse_mrz().ok());
+    Verdict::new("PACE", &pa, &clone, mrz, dg1.as_ref()).genuine()
 }
