@@ -1,5 +1,18 @@
 //! Kiosk side of the gate-controller link.
 //!
-//! Not built yet: this crate is reserved for the gate driver (issue 4). It
-//! exports nothing, so nothing can depend on it by mistake.
+//! [`GateLink`] speaks [`gate_protocol`] over any blocking byte stream that
+//! implements embedded-io [`Read`](embedded_io::Read) +
+//! [`Write`](embedded_io::Write): [`GateLink::command`] is done only when
+//! the controller acknowledged that frame's sequence number (retransmitting
+//! a bounded number of times), and gate events ([`GateEvent`]) are queued
+//! for [`GateLink::next_event`]. [`serial::SerialIo`] adapts a Linux serial
+//! port (crate `serialport`) to embedded-io.
 #![forbid(unsafe_code)]
+
+mod error;
+mod link;
+pub mod serial;
+
+pub use error::GateError;
+pub use gate_protocol::{Command, GateEvent, GateMode, LeafState, Light, NakReason, Occupancy};
+pub use link::{Ack, GateLink, LinkConfig};
