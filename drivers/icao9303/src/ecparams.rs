@@ -17,11 +17,13 @@
 //! ```
 //!
 //! What it is: recognising the curves this crate verifies on (P-256, P-384,
-//! P-521, brainpoolP256r1, brainpoolP384r1) by comparing p, a, b, G and n
-//! exactly with each curve's constants (SEC 2 §2.4 and §2.5, FIPS 186-4
-//! §D.1.2, RFC 5639 §3.4 and §3.6), written once below. What it is not: a
-//! generic curve implementation; any other curve, however valid, is
-//! reported as unknown (`None`), and arithmetic stays with the curve crates.
+//! P-521, brainpoolP256r1, brainpoolP384r1 with their crates; P-192, P-224,
+//! brainpoolP192r1, brainpoolP224r1, brainpoolP320r1, brainpoolP512r1 with
+//! [`crate::weierstrass`]) by comparing p, a, b, G and n exactly with each
+//! curve's constants (SEC 2 §2.2–2.5, FIPS 186-4 §D.1.2, RFC 5639 §3), written
+//! once (below, or in [`crate::weierstrass`] for the generic curves). What it
+//! is not: arithmetic; any other curve, however valid, is reported as unknown
+//! (`None`).
 //!
 //! Pure and panic-free on untrusted bytes.
 
@@ -30,6 +32,8 @@ use std::borrow::Cow;
 use der::asn1::{Any, AnyRef, BitString, ObjectIdentifier, OctetString, Uint};
 use der::{Decode, Encode, Sequence, Tag, Tagged};
 use spki::SubjectPublicKeyInfoOwned;
+
+use crate::weierstrass;
 
 #[cfg(test)]
 mod tests;
@@ -56,6 +60,18 @@ pub enum NamedCurve {
     BrainpoolP256r1,
     /// brainpoolP384r1 (1.3.36.3.3.2.8.1.1.11, RFC 5639).
     BrainpoolP384r1,
+    /// NIST P-192, secp192r1 (1.2.840.10045.3.1.1); generic arithmetic ([`crate::weierstrass`]).
+    P192,
+    /// NIST P-224, secp224r1 (1.3.132.0.33); generic arithmetic.
+    P224,
+    /// brainpoolP192r1 (1.3.36.3.3.2.8.1.1.3, RFC 5639); generic arithmetic.
+    BrainpoolP192r1,
+    /// brainpoolP224r1 (1.3.36.3.3.2.8.1.1.5, RFC 5639); generic arithmetic.
+    BrainpoolP224r1,
+    /// brainpoolP320r1 (1.3.36.3.3.2.8.1.1.9, RFC 5639); generic arithmetic.
+    BrainpoolP320r1,
+    /// brainpoolP512r1 (1.3.36.3.3.2.8.1.1.13, RFC 5639); generic arithmetic.
+    BrainpoolP512r1,
 }
 
 /// Domain parameters that cannot be read (who is at fault: the certificate or chip that sent them).
@@ -75,12 +91,18 @@ pub enum EcParamsError {
 
 impl NamedCurve {
     /// Every curve, in a fixed order.
-    pub const ALL: [NamedCurve; 5] = [
+    pub const ALL: [NamedCurve; 11] = [
         NamedCurve::P256,
         NamedCurve::P384,
         NamedCurve::P521,
         NamedCurve::BrainpoolP256r1,
         NamedCurve::BrainpoolP384r1,
+        NamedCurve::P192,
+        NamedCurve::P224,
+        NamedCurve::BrainpoolP192r1,
+        NamedCurve::BrainpoolP224r1,
+        NamedCurve::BrainpoolP320r1,
+        NamedCurve::BrainpoolP512r1,
     ];
 
     /// The namedCurve OID (RFC 5480 §2.1.1.1, RFC 5639 §4.1).
@@ -91,6 +113,12 @@ impl NamedCurve {
             NamedCurve::P521 => "1.3.132.0.35",
             NamedCurve::BrainpoolP256r1 => "1.3.36.3.3.2.8.1.1.7",
             NamedCurve::BrainpoolP384r1 => "1.3.36.3.3.2.8.1.1.11",
+            NamedCurve::P192 => "1.2.840.10045.3.1.1",
+            NamedCurve::P224 => "1.3.132.0.33",
+            NamedCurve::BrainpoolP192r1 => "1.3.36.3.3.2.8.1.1.3",
+            NamedCurve::BrainpoolP224r1 => "1.3.36.3.3.2.8.1.1.5",
+            NamedCurve::BrainpoolP320r1 => "1.3.36.3.3.2.8.1.1.9",
+            NamedCurve::BrainpoolP512r1 => "1.3.36.3.3.2.8.1.1.13",
         })
     }
 
@@ -107,6 +135,24 @@ impl NamedCurve {
             NamedCurve::P521 => "P-521",
             NamedCurve::BrainpoolP256r1 => "brainpoolP256r1",
             NamedCurve::BrainpoolP384r1 => "brainpoolP384r1",
+            other => other.weierstrass().map_or("", |w| w.name),
+        }
+    }
+
+    /// The constants for the generic arithmetic ([`crate::weierstrass`]) of a curve no crate implements; `None` otherwise.
+    pub fn weierstrass(self) -> Option<&'static weierstrass::CurveParams> {
+        match self {
+            NamedCurve::P192 => Some(&weierstrass::P192),
+            NamedCurve::P224 => Some(&weierstrass::P224),
+            NamedCurve::BrainpoolP192r1 => Some(&weierstrass::BRAINPOOL_P192R1),
+            NamedCurve::BrainpoolP224r1 => Some(&weierstrass::BRAINPOOL_P224R1),
+            NamedCurve::BrainpoolP320r1 => Some(&weierstrass::BRAINPOOL_P320R1),
+            NamedCurve::BrainpoolP512r1 => Some(&weierstrass::BRAINPOOL_P512R1),
+            NamedCurve::P256
+            | NamedCurve::P384
+            | NamedCurve::P521
+            | NamedCurve::BrainpoolP256r1
+            | NamedCurve::BrainpoolP384r1 => None,
         }
     }
 
@@ -123,6 +169,12 @@ impl NamedCurve {
             NamedCurve::P521 => &P521,
             NamedCurve::BrainpoolP256r1 => &BRAINPOOL_P256R1,
             NamedCurve::BrainpoolP384r1 => &BRAINPOOL_P384R1,
+            NamedCurve::P192 => &P192,
+            NamedCurve::P224 => &P224,
+            NamedCurve::BrainpoolP192r1 => &BRAINPOOL_P192R1,
+            NamedCurve::BrainpoolP224r1 => &BRAINPOOL_P224R1,
+            NamedCurve::BrainpoolP320r1 => &BRAINPOOL_P320R1,
+            NamedCurve::BrainpoolP512r1 => &BRAINPOOL_P512R1,
         }
     }
 }
@@ -489,3 +541,30 @@ const BRAINPOOL_P384R1: Domain = Domain {
         "cf3ab6af6b7fc3103b883202e9046565"
     )),
 };
+
+/// The `Domain` of a curve computed with [`crate::weierstrass`], from its hex constants.
+macro_rules! generic_domain {
+    ($c:expr, $len:literal) => {
+        Domain {
+            p: &unhex::<$len>($c.p),
+            a: &unhex::<$len>($c.a),
+            b: &unhex::<$len>($c.b),
+            gx: &unhex::<$len>($c.gx),
+            gy: &unhex::<$len>($c.gy),
+            n: &unhex::<$len>($c.n),
+        }
+    };
+}
+
+/// P-192 (SEC 2 §2.2.2; FIPS 186-4 §D.1.2.1).
+const P192: Domain = generic_domain!(weierstrass::P192, 24);
+/// P-224 (SEC 2 §2.3.2; FIPS 186-4 §D.1.2.2).
+const P224: Domain = generic_domain!(weierstrass::P224, 28);
+/// brainpoolP192r1 (RFC 5639 §3.1).
+const BRAINPOOL_P192R1: Domain = generic_domain!(weierstrass::BRAINPOOL_P192R1, 24);
+/// brainpoolP224r1 (RFC 5639 §3.2).
+const BRAINPOOL_P224R1: Domain = generic_domain!(weierstrass::BRAINPOOL_P224R1, 28);
+/// brainpoolP320r1 (RFC 5639 §3.5).
+const BRAINPOOL_P320R1: Domain = generic_domain!(weierstrass::BRAINPOOL_P320R1, 40);
+/// brainpoolP512r1 (RFC 5639 §3.7).
+const BRAINPOOL_P512R1: Domain = generic_domain!(weierstrass::BRAINPOOL_P512R1, 64);

@@ -31,6 +31,7 @@ pub mod tlv;
 #[cfg(test)]
 mod vectors;
 pub mod verdict;
+pub mod weierstrass;
 
 pub use channel::{CardChannel, ChannelError, ChannelErrorKind};
 pub use error::{CardFault, Error, ParseError, ParseErrorKind};

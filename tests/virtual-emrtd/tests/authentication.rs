@@ -46,6 +46,8 @@ fn chip_authentication_3des_and_aes_then_reads_go_on() {
         (CA_ECDH_AES128, 12, SmCipher::Aes128),
         (CA_ECDH_AES128, 13, SmCipher::Aes128),
         (CA_ECDH_3DES, 13, SmCipher::Tdes),
+        // brainpoolP512r1: icao9303's generic curve arithmetic.
+        (CA_ECDH_AES128, 17, SmCipher::Aes128),
     ] {
         let profile = ChipProfile::new(MRZ).with_chip_authentication(CaConfig::new(oid, id));
         let (mut session, doc, dg2) = open_and_read(profile);

@@ -66,6 +66,19 @@ fn pace_gm_ecdh_brainpool_p256_aes128_reads_the_files() {
 }
 
 #[test]
+fn pace_gm_ecdh_brainpool_p512r1_reads_the_files() {
+    // brainpoolP512r1 (9303-11 section 9.5.1, ID 17): icao9303's generic curve arithmetic.
+    let got = open_and_read(
+        pace_chip(PaceConfig::new("0.4.0.127.0.7.2.2.4.2.2", 17)),
+        mrz_password(),
+    );
+    assert_eq!(
+        pace_of(got),
+        ("0.4.0.127.0.7.2.2.4.2.2".to_owned(), Mapping::Generic, 17)
+    );
+}
+
+#[test]
 fn pace_with_every_cipher_and_mapping() {
     for (oid, id) in [
         ("0.4.0.127.0.7.2.2.4.2.1", 12), // ECDH-GM-3DES

@@ -340,7 +340,7 @@ pub(super) fn encode_spki(
     ))
 }
 
-/// The parameter ID of a named curve's OID (9303-11 section 9.5.1).
+/// The parameter ID of a named curve's OID (9303-11 section 9.5.1; RFC 5639 §4.1, SEC 2 §A.2).
 fn curve_parameter_id(oid: &str) -> Option<u32> {
     Some(match oid {
         "1.2.840.10045.3.1.7" => 12,
@@ -348,6 +348,12 @@ fn curve_parameter_id(oid: &str) -> Option<u32> {
         "1.3.132.0.34" => 15,
         "1.3.36.3.3.2.8.1.1.11" => 16,
         "1.3.132.0.35" => 18,
+        "1.2.840.10045.3.1.1" => 8,
+        "1.3.36.3.3.2.8.1.1.3" => 9,
+        "1.3.132.0.33" => 10,
+        "1.3.36.3.3.2.8.1.1.5" => 11,
+        "1.3.36.3.3.2.8.1.1.9" => 14,
+        "1.3.36.3.3.2.8.1.1.13" => 17,
         _ => return None,
     })
 }
@@ -360,6 +366,12 @@ fn curve_oid(curve: Curve) -> &'static str {
         Curve::P384 => "1.3.132.0.34",
         Curve::BrainpoolP384r1 => "1.3.36.3.3.2.8.1.1.11",
         Curve::P521 => "1.3.132.0.35",
+        Curve::P192 => "1.2.840.10045.3.1.1",
+        Curve::BrainpoolP192r1 => "1.3.36.3.3.2.8.1.1.3",
+        Curve::P224 => "1.3.132.0.33",
+        Curve::BrainpoolP224r1 => "1.3.36.3.3.2.8.1.1.5",
+        Curve::BrainpoolP320r1 => "1.3.36.3.3.2.8.1.1.9",
+        Curve::BrainpoolP512r1 => "1.3.36.3.3.2.8.1.1.13",
     }
 }
 

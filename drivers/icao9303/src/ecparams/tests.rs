@@ -145,6 +145,12 @@ fn every_curve_constant_agrees_with_its_crate() {
             NamedCurve::P521 => from_crate::<p521::NistP521>(),
             NamedCurve::BrainpoolP256r1 => from_crate::<bp256::r1::BrainpoolP256r1>(),
             NamedCurve::BrainpoolP384r1 => from_crate::<bp384::r1::BrainpoolP384r1>(),
+            // No crate: G from crate::weierstrass, whose tests check G on the curve and n·G = ∞.
+            other => {
+                let params = other.weierstrass().unwrap();
+                let arith = crate::weierstrass::Curve::new(params).unwrap();
+                (arith.generator(), hex::decode(params.n).unwrap())
+            }
         };
         let d = curve.domain();
         assert!(d.is_generator(&g), "{curve}: G differs from the crate's");
@@ -211,8 +217,13 @@ fn named_curve_oids() {
         named_curve_der(&der("1.3.36.3.3.2.8.1.1.11")),
         Ok(Some(NamedCurve::BrainpoolP384r1))
     );
-    // brainpoolP512r1: a real curve, not one of ours.
-    assert_eq!(named_curve_der(&der("1.3.36.3.3.2.8.1.1.13")), Ok(None));
+    // brainpoolP512r1: computed with crate::weierstrass.
+    assert_eq!(
+        named_curve_der(&der("1.3.36.3.3.2.8.1.1.13")),
+        Ok(Some(NamedCurve::BrainpoolP512r1))
+    );
+    // secp256k1: a real curve, not one of ours.
+    assert_eq!(named_curve_der(&der("1.3.132.0.10")), Ok(None));
 }
 
 #[test]

@@ -72,7 +72,6 @@ const ECDSA_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.100
 const ECDSA_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.4");
 /// BSI TR-03111 ecdsa-plain-signatures: 0.4.0.127.0.7.1.1.4.1, then 1 SHA-1 .. 5 SHA-512.
 const ECDSA_PLAIN: [u32; 10] = [0, 4, 0, 127, 0, 7, 1, 1, 4, 1];
-const BRAINPOOL_P512R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.36.3.3.2.8.1.1.13");
 
 /// RSASSA-PSS-params (RFC 4055 §3.1); absent fields take their defaults
 /// (SHA-1, MGF1 with SHA-1, salt 20, trailer 1).
@@ -347,9 +346,6 @@ fn curve_of(spki: &SubjectPublicKeyInfoOwned) -> Result<NamedCurve, Verification
         Ok(Some(curve)) => Ok(curve),
         Ok(None) => Err(Verification::Unsupported(
             match params.decode_as::<ObjectIdentifier>() {
-                Ok(BRAINPOOL_P512R1) => {
-                    "brainpoolP512r1 not supported (no verifier in this crate generation)".into()
-                }
                 Ok(other) => format!("curve {other} not supported"),
                 Err(_) => "EC key with explicit domain parameters of an unknown curve".into(),
             },
@@ -395,15 +391,60 @@ fn verify_ecdsa(
             }
         }};
     }
+    if let Some(params) = curve.weierstrass() {
+        return verify_ecdsa_generic(params, point, hashed, signature, plain);
+    }
     let result = match curve {
         NamedCurve::P256 => on_curve!(p256::NistP256),
         NamedCurve::P384 => on_curve!(p384::NistP384),
         NamedCurve::P521 => on_curve!(p521::NistP521),
         NamedCurve::BrainpoolP256r1 => on_curve!(bp256::r1::BrainpoolP256r1),
         NamedCurve::BrainpoolP384r1 => on_curve!(bp384::r1::BrainpoolP384r1),
+        other => Err(format!("no ECDSA verifier for {other}")),
     };
     match result {
         Ok(()) => Verification::Valid,
         Err(why) => Verification::Invalid(why),
+    }
+}
+
+/// `Ecdsa-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }` (RFC 3279 §2.2.3).
+#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
+struct EcdsaSigValue {
+    /// r.
+    r: der::asn1::Uint,
+    /// s.
+    s: der::asn1::Uint,
+}
+
+/// ECDSA verification on a curve without a crate ([`crate::weierstrass`]; SEC 1 §4.1.4).
+fn verify_ecdsa_generic(
+    params: &'static crate::weierstrass::CurveParams,
+    point: &[u8],
+    hashed: &[u8],
+    signature: &[u8],
+    plain: bool,
+) -> Verification {
+    use der::Decode;
+    let curve = match crate::weierstrass::Curve::new(params) {
+        Ok(c) => c,
+        Err(e) => return Verification::Unsupported(format!("{}: {e}", params.name)),
+    };
+    let (r, s) = if plain {
+        // BSI TR-03111 §5.2.1: r || s, each as long as n.
+        if signature.len() != 2 * curve.field_len() {
+            return Verification::Invalid("malformed ECDSA signature".into());
+        }
+        let (r, s) = signature.split_at(curve.field_len());
+        (r.to_vec(), s.to_vec())
+    } else {
+        match EcdsaSigValue::from_der(signature) {
+            Ok(v) => (v.r.as_bytes().to_vec(), v.s.as_bytes().to_vec()),
+            Err(_) => return Verification::Invalid("malformed ECDSA signature".into()),
+        }
+    };
+    match curve.verify_prehash(point, hashed, &r, &s) {
+        Ok(()) => Verification::Valid,
+        Err(why) => Verification::Invalid(why.into()),
     }
 }

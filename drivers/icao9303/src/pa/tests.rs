@@ -748,3 +748,55 @@ fn master_list_with_explicit_parameters_verifies_and_chains() {
     assert!(import.signature_verified, "{:?}", import.signature_problem);
     assert!(import.signer_trusted);
 }
+
+/// brainpoolP512r1 (no crate; crate::weierstrass): a key and an ecdsa-with-SHA512 signature made with OpenSSL 3.0.
+mod brainpool_p512r1 {
+    use der::Decode;
+    use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+
+    use super::algorithm::{Verification, verify};
+
+    const NAMED: &str = "30819b301406072a8648ce3d020106092b240303020801010d0381820004aa53df8f7cf7fed596a3ed1810e696e94e68ee1ac302f5a15a5ed0d8b42652f5a03958f24e78fa8acb671e33849bc15d75fa404d38d72980d591dfc75c5934f025d1165e6dddc4dca4e31119f57eadb9380f9671b8ee074b7e24b5a2fcebe36455fbd11fbcad8731930f5a0aac144015859371fbad0fab60227e77a49f464ae5";
+    const EXPLICIT: &str = "30820238308201af06072a8648ce3d0201308201a2020101304c06072a8648ce3d0101024100aadd9db8dbe9c48b3fd4e6ae33c9fc07cb308db3b3c9d20ed6639cca703308717d4d9b009bc66842aecda12ae6a380e62881ff2f2d82c68528aa6056583a48f330818404407830a3318b603b89e2327145ac234cc594cbdd8d3df91610a83441caea9863bc2ded5d5aa8253aa10a2ef1c98b9ac8b57f1117a72bf2c7b9e7c1ac4d77fc94ca04403df91610a83441caea9863bc2ded5d5aa8253aa10a2ef1c98b9ac8b57f1117a72bf2c7b9e7c1ac4d77fc94cadc083e67984050b75ebae5dd2809bd638016f7230481810481aee4bdd82ed9645a21322e9c4c6a9385ed9f70b5d916c1b43b62eef4d0098eff3b1f78e2d0d48d50d1687b93b97d5f7c6d5047406a5e688b352209bcb9f8227dde385d566332ecc0eabfa9cf7822fdf209f70024a57b1aa000c55b881f8111b2dcde494a5f485e5bca4bd88a2763aed1ca2b2fa8f0540678cd1e0f3ad80892024100aadd9db8dbe9c48b3fd4e6ae33c9fc07cb308db3b3c9d20ed6639cca70330870553e5c414ca92619418661197fac10471db1d381085ddaddb58796829ca900690201010381820004aa53df8f7cf7fed596a3ed1810e696e94e68ee1ac302f5a15a5ed0d8b42652f5a03958f24e78fa8acb671e33849bc15d75fa404d38d72980d591dfc75c5934f025d1165e6dddc4dca4e31119f57eadb9380f9671b8ee074b7e24b5a2fcebe36455fbd11fbcad8731930f5a0aac144015859371fbad0fab60227e77a49f464ae5";
+    const SIG: &str = "3081840240351c2f8ec234ce544377c22d7cfe7db0fc6c532551a86cc19edecd710320a612e522ca233278240fcac286062526b0d85b58b86083c11a585b1c46853c6b30b902407e3fd2ef25f62760ed276319e3b4a81fdfa2bee5eb441df3f77520484affef2af0e646a3e764ec3bfc273c13acd8ccd142e4f33864a7b13992df0fa6246d3d79";
+    const MESSAGE: &[u8] = b"EF.SOD signed attributes";
+
+    fn ecdsa_sha512() -> AlgorithmIdentifierOwned {
+        AlgorithmIdentifierOwned {
+            oid: der::asn1::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.4"),
+            parameters: None,
+        }
+    }
+
+    #[test]
+    fn openssl_signature_verifies_with_named_and_explicit_parameters() {
+        for key in [NAMED, EXPLICIT] {
+            let spki = SubjectPublicKeyInfoOwned::from_der(&hex::decode(key).unwrap()).unwrap();
+            let sig = hex::decode(SIG).unwrap();
+            assert_eq!(
+                verify(&spki, &ecdsa_sha512(), None, MESSAGE, &sig),
+                Verification::Valid
+            );
+            assert!(matches!(
+                verify(
+                    &spki,
+                    &ecdsa_sha512(),
+                    None,
+                    b"EF.SOD signed attributeS",
+                    &sig
+                ),
+                Verification::Invalid(_)
+            ));
+            let mut flipped = sig.clone();
+            flipped[20] ^= 0x01;
+            assert!(matches!(
+                verify(&spki, &ecdsa_sha512(), None, MESSAGE, &flipped),
+                Verification::Invalid(_)
+            ));
+            assert!(matches!(
+                verify(&spki, &ecdsa_sha512(), None, MESSAGE, &sig[..40]),
+                Verification::Invalid(_)
+            ));
+        }
+    }
+}

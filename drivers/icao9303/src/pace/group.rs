@@ -1,14 +1,16 @@
 //! The groups PACE computes in: elliptic curves (ECDH) and prime-order MODP groups (DH).
 //!
 //! Standardized domain parameters (9303-11 section 9.5.1): IDs 0–2 are the
-//! RFC 5114 MODP groups, 12 P-256, 13 brainpoolP256r1, 15 P-384,
-//! 16 brainpoolP384r1 and 18 P-521. Every element crosses this module as
+//! RFC 5114 MODP groups, 8 P-192, 9 brainpoolP192r1, 10 P-224,
+//! 11 brainpoolP224r1, 12 P-256, 13 brainpoolP256r1, 14 brainpoolP320r1,
+//! 15 P-384, 16 brainpoolP384r1, 17 brainpoolP512r1 and 18 P-521. Every element crosses this module as
 //! bytes: an uncompressed point `04 || x || y` or a big-endian DH value as
 //! long as p. Every element that comes in is checked: on the curve and not
 //! the point at infinity, or 1 < y < p-1 and y^q = 1.
 //!
 //! Curve arithmetic is the curve crates' (`ProjectivePoint` and the
-//! `elliptic_curve::group` traits); DH arithmetic and the field arithmetic of
+//! `elliptic_curve::group` traits) where a crate exists, and
+//! [`crate::weierstrass`]'s for IDs 8–11, 14 and 17; DH arithmetic and the field arithmetic of
 //! the Integrated Mapping point encoding are `crypto-bigint`'s.
 
 use crypto_bigint::modular::{BoxedMontyForm, BoxedMontyParams};
@@ -23,6 +25,7 @@ use elliptic_curve::{
 use zeroize::Zeroizing;
 
 use crate::error::{CardFault, Error};
+use crate::weierstrass;
 
 /// A standardized elliptic curve this crate computes on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -37,6 +40,18 @@ pub enum Curve {
     BrainpoolP256r1,
     /// brainpoolP384r1 (parameter ID 16).
     BrainpoolP384r1,
+    /// NIST P-192 (parameter ID 8; generic arithmetic, [`crate::weierstrass`]).
+    P192,
+    /// brainpoolP192r1 (parameter ID 9; generic arithmetic).
+    BrainpoolP192r1,
+    /// NIST P-224 (parameter ID 10; generic arithmetic).
+    P224,
+    /// brainpoolP224r1 (parameter ID 11; generic arithmetic).
+    BrainpoolP224r1,
+    /// brainpoolP320r1 (parameter ID 14; generic arithmetic).
+    BrainpoolP320r1,
+    /// brainpoolP512r1 (parameter ID 17; generic arithmetic).
+    BrainpoolP512r1,
 }
 
 /// A group with its generator: the standard one, or the one a mapping produced.
@@ -78,6 +93,7 @@ macro_rules! on_curve {
             Curve::P521 => $f::<p521::NistP521>($($arg),*),
             Curve::BrainpoolP256r1 => $f::<bp256::BrainpoolP256r1>($($arg),*),
             Curve::BrainpoolP384r1 => $f::<bp384::BrainpoolP384r1>($($arg),*),
+            other => generic::$f(other $(, $arg)*),
         }
     };
 }
@@ -86,19 +102,38 @@ impl Curve {
     /// The curve of a standardized domain parameter ID (9303-11 section 9.5.1), if supported.
     ///
     /// # Errors
-    /// [`Error::Unsupported`] for IDs of curves no crate here implements
-    /// (P-192, P-224, brainpoolP192r1/P224r1/P320r1/P512r1) and unknown IDs.
+    /// [`Error::Unsupported`] for unknown IDs and the MODP groups (0–2).
     pub fn from_parameter_id(id: u32) -> Result<Self, Error> {
         match id {
+            8 => Ok(Curve::P192),
+            9 => Ok(Curve::BrainpoolP192r1),
+            10 => Ok(Curve::P224),
+            11 => Ok(Curve::BrainpoolP224r1),
             12 => Ok(Curve::P256),
             13 => Ok(Curve::BrainpoolP256r1),
+            14 => Ok(Curve::BrainpoolP320r1),
             15 => Ok(Curve::P384),
             16 => Ok(Curve::BrainpoolP384r1),
+            17 => Ok(Curve::BrainpoolP512r1),
             18 => Ok(Curve::P521),
-            8..=11 | 14 | 17 => Err(Error::Unsupported(
-                "PACE curve without an implementation here",
-            )),
             _ => Err(Error::Unsupported("PACE standardized domain parameter ID")),
+        }
+    }
+
+    /// The constants of a curve computed with the generic arithmetic ([`crate::weierstrass`]), `None` for a crate's curve.
+    pub fn generic_params(self) -> Option<&'static weierstrass::CurveParams> {
+        match self {
+            Curve::P192 => Some(&weierstrass::P192),
+            Curve::BrainpoolP192r1 => Some(&weierstrass::BRAINPOOL_P192R1),
+            Curve::P224 => Some(&weierstrass::P224),
+            Curve::BrainpoolP224r1 => Some(&weierstrass::BRAINPOOL_P224R1),
+            Curve::BrainpoolP320r1 => Some(&weierstrass::BRAINPOOL_P320R1),
+            Curve::BrainpoolP512r1 => Some(&weierstrass::BRAINPOOL_P512R1),
+            Curve::P256
+            | Curve::P384
+            | Curve::P521
+            | Curve::BrainpoolP256r1
+            | Curve::BrainpoolP384r1 => None,
         }
     }
 
@@ -108,6 +143,10 @@ impl Curve {
             Curve::P256 | Curve::BrainpoolP256r1 => 32,
             Curve::P384 | Curve::BrainpoolP384r1 => 48,
             Curve::P521 => 66,
+            Curve::P192 | Curve::BrainpoolP192r1 => 24,
+            Curve::P224 | Curve::BrainpoolP224r1 => 28,
+            Curve::BrainpoolP320r1 => 40,
+            Curve::BrainpoolP512r1 => 64,
         }
     }
 
@@ -137,6 +176,9 @@ impl Curve {
                 ),
                 "04a8c7dd22ce28268b39b55416f0447c2fb77de107dcd2a62e880ea53eeb62d57cb4390295dbc9943ab78696fa504c11",
             ),
+            other => other
+                .generic_params()
+                .map_or((None, ""), |g| (Some(g.a), g.b)),
         }
     }
 }
@@ -485,6 +527,52 @@ where
 }
 
 // ---------------------------------------------------------------------------
+// Elliptic curves without a crate: the generic arithmetic (crate::weierstrass)
+// ---------------------------------------------------------------------------
+
+/// The same operations as above for the curves of [`Curve::generic_params`].
+mod generic {
+    use super::{Curve, Error, weierstrass};
+
+    /// The generic curve of `curve`.
+    fn arith(curve: Curve) -> Result<weierstrass::Curve, Error> {
+        weierstrass::Curve::new(
+            curve
+                .generic_params()
+                .ok_or(Error::ApiMisuse("curve has a crate, not generic"))?,
+        )
+    }
+
+    pub(super) fn ec_generator(curve: Curve) -> Vec<u8> {
+        arith(curve).map(|c| c.generator()).unwrap_or_default()
+    }
+
+    pub(super) fn ec_check(curve: Curve, bytes: &[u8]) -> Result<(), Error> {
+        arith(curve)?.check_point(bytes)
+    }
+
+    pub(super) fn ec_mul(curve: Curve, point: &[u8], scalar: &[u8]) -> Result<Vec<u8>, Error> {
+        arith(curve)?.mul(point, scalar)
+    }
+
+    pub(super) fn ec_add(curve: Curve, a: &[u8], b: &[u8]) -> Result<Vec<u8>, Error> {
+        arith(curve)?.add_points(a, b)
+    }
+
+    pub(super) fn ec_inv_mul(curve: Curve, a: &[u8], b: &[u8]) -> Result<Vec<u8>, Error> {
+        arith(curve)?.inverse_times(a, b)
+    }
+
+    pub(super) fn ec_scalar_ok(curve: Curve, bytes: &[u8]) -> bool {
+        arith(curve).is_ok_and(|c| c.scalar_ok(bytes))
+    }
+
+    pub(super) fn field_modulus(curve: Curve) -> &'static str {
+        curve.generic_params().map_or("", |g| g.p)
+    }
+}
+
+// ---------------------------------------------------------------------------
 // Integrated Mapping point encoding (9303-11 section 4.4.3.3.2, Appendix B)
 // ---------------------------------------------------------------------------
 
@@ -543,6 +631,12 @@ impl CurveField {
 /// f_G(t) for p = 3 mod 4 and cofactor 1 (every supported curve), 9303-11 Appendix B.2 (affine coordinates).
 fn point_encoding(curve: Curve, f: &CurveField, t: &BoxedUint) -> Result<Vec<u8>, Error> {
     let bits = f.p.as_ref().bits_precision();
+    if !f.p.as_ref().bit_vartime(1) {
+        // p = 1 mod 4 (P-224): the square root below needs p = 3 mod 4.
+        return Err(Error::Unsupported(
+            "Integrated Mapping on a curve with p = 1 mod 4",
+        ));
+    }
     let one = f.form(&BoxedUint::one_with_precision(bits));
     let t = f.form(t);
     let a = f.form(&f.a);

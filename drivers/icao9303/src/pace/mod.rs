@@ -330,7 +330,10 @@ pub fn is_supported(protocol: &PaceProtocol, parameter_id: u32) -> bool {
         return false;
     };
     let ka_fits = group.is_ec() == (protocol.key_agreement == KeyAgreement::Ecdh);
-    let mapping_ok = protocol.mapping != Mapping::Integrated || protocol.cipher == SmCipher::Aes128;
+    // Integrated Mapping: AES-128 only, and not on P-224 (ID 10), whose p = 1 mod 4
+    // the point encoding's square root does not cover (9303-11 Appendix B).
+    let mapping_ok = protocol.mapping != Mapping::Integrated
+        || (protocol.cipher == SmCipher::Aes128 && parameter_id != 10);
     ka_fits && mapping_ok
 }
 

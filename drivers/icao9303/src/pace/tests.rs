@@ -489,7 +489,26 @@ fn chip_and_terminal_agree_on_every_supported_curve_and_mapping() {
         ("0.4.0.127.0.7.2.2.4.6.2", 12),
         ("0.4.0.127.0.7.2.2.4.1.1", 1),
         ("0.4.0.127.0.7.2.2.4.3.2", 2),
+        // Curves without a crate, through crate::weierstrass (9303-11 section 9.5.1).
+        ("0.4.0.127.0.7.2.2.4.2.2", 17),
+        ("0.4.0.127.0.7.2.2.4.2.4", 17),
+        ("0.4.0.127.0.7.2.2.4.4.2", 17),
+        ("0.4.0.127.0.7.2.2.4.6.4", 17),
+        ("0.4.0.127.0.7.2.2.4.2.2", 8),
+        ("0.4.0.127.0.7.2.2.4.2.2", 9),
+        ("0.4.0.127.0.7.2.2.4.2.2", 10),
+        ("0.4.0.127.0.7.2.2.4.2.2", 11),
+        ("0.4.0.127.0.7.2.2.4.2.2", 14),
+        ("0.4.0.127.0.7.2.2.4.4.2", 8),
+        ("0.4.0.127.0.7.2.2.4.4.2", 9),
+        ("0.4.0.127.0.7.2.2.4.4.2", 11),
+        ("0.4.0.127.0.7.2.2.4.4.2", 14),
+        ("0.4.0.127.0.7.2.2.4.6.2", 14),
     ] {
+        assert!(
+            is_supported(&PaceProtocol::from_oid(oid).unwrap(), id),
+            "{oid}/{id}"
+        );
         let p = PaceProtocol::from_oid(oid).unwrap();
         let password = Password::Can("987654".into());
         let s = random_nonce(&p).unwrap();
@@ -542,7 +561,7 @@ fn wrong_password_is_refused_by_the_chip() {
 
 #[test]
 fn unsupported_parameters_and_oids() {
-    for id in [8, 9, 10, 11, 14, 17, 3, 99] {
+    for id in [3, 7, 19, 99] {
         assert!(
             matches!(Group::standard(id), Err(Error::Unsupported(_))),
             "{id}"
@@ -554,6 +573,42 @@ fn unsupported_parameters_and_oids() {
     assert!(!is_supported(&dh, 13), "DH protocol with a curve");
     let im256 = PaceProtocol::from_oid("0.4.0.127.0.7.2.2.4.4.4").unwrap();
     assert!(!is_supported(&im256, 13));
+    // P-224 has p = 1 mod 4: no Integrated Mapping point encoding here.
+    let im128 = PaceProtocol::from_oid("0.4.0.127.0.7.2.2.4.4.2").unwrap();
+    assert!(!is_supported(&im128, 10));
+    assert!(matches!(
+        Group::standard(10).unwrap().map_integrated(&[7; 40]),
+        Err(Error::Unsupported(_))
+    ));
+}
+
+#[test]
+fn brainpool_p512r1_group_checks_points() {
+    let group = Group::standard(17).unwrap();
+    assert_eq!(
+        Curve::from_parameter_id(17).unwrap(),
+        Curve::BrainpoolP512r1
+    );
+    let g = group.generator();
+    assert_eq!(g.len(), 129);
+    group.check_element(&g).unwrap();
+    let mut off = g.clone();
+    off[128] ^= 1;
+    for bad in [&off[..], &g[..128], &[0x04; 129], &[0x00], &[]] {
+        assert!(matches!(
+            group.check_element(bad),
+            Err(Error::CardMisbehaved(CardFault::BadPublicKey(_)))
+        ));
+    }
+    let k = group.random_private().unwrap();
+    let public = group.public_key(&k).unwrap();
+    let k2 = group.random_private().unwrap();
+    let public2 = group.public_key(&k2).unwrap();
+    assert_eq!(
+        group.shared(&k, &public2).unwrap(),
+        group.shared(&k2, &public).unwrap()
+    );
+    assert!(group.shared(&k, &off).is_err());
 }
 
 #[test]
