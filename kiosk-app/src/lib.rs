@@ -1,6 +1,9 @@
 //! The ASEAN Lane appliance: lane state machine, policy, store and sync.
 //!
-//! Not built yet: reserved for issues 4 and 5. There is no `asean-lane`
-//! binary until the lane exists; the chip-reading demo runs through
-//! `kioskctl chip read` (see the README).
+//! Built so far: [`store`], the durable, signed and hash-chained
+//! passage-record store (issue 4). Not built yet: the lane state machine,
+//! policy, devices, sync worker and the `asean-lane` binary (issues 4 and 5);
+//! the chip-reading demo runs through `kioskctl chip read` (see the README).
 #![forbid(unsafe_code)]
+
+pub mod store;
