@@ -28,12 +28,46 @@ pub(crate) enum Command {
         #[command(subcommand)]
         action: ChipAction,
     },
+    /// The passage-record store: check that no record was changed, removed or reordered.
+    Store {
+        /// What to do with the store.
+        #[command(subcommand)]
+        action: StoreAction,
+    },
     /// The trust store: the CSCA certificates, CRLs and master lists documents are checked against.
     Trust {
         /// What to do with the trust store.
         #[command(subcommand)]
         action: TrustAction,
     },
+}
+
+/// Where the unit keeps its record-signing public key unless told otherwise.
+pub(crate) const DEFAULT_RECORD_KEY: &str = "/var/lib/asean-lane/identity/record-signing.pub";
+
+/// `kioskctl store ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum StoreAction {
+    /// Verify every record's signature and the hash chain.
+    ///
+    /// Exit status 0 when the store is intact; 1 naming the first bad
+    /// record when any byte of a record was changed, a record removed, or
+    /// two swapped.
+    Verify(StoreVerifyArgs),
+}
+
+/// Options of `kioskctl store verify`.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct StoreVerifyArgs {
+    /// The passage-record database (SQLite).
+    #[arg(long)]
+    pub(crate) store: PathBuf,
+    /// The unit's Ed25519 record-signing public key: a file holding 64 hex digits.
+    #[arg(long, default_value = DEFAULT_RECORD_KEY)]
+    pub(crate) key: PathBuf,
+    /// Print one JSON object instead of a sentence.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 /// Where the unit keeps its trust store unless told otherwise.

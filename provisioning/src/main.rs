@@ -12,6 +12,7 @@ use clap::Parser;
 mod chip;
 mod cli;
 mod mrz;
+mod store;
 mod trust;
 mod verdict;
 
@@ -34,6 +35,9 @@ fn run() -> anyhow::Result<ExitCode> {
         cli::Command::Chip {
             action: cli::ChipAction::Read(opts),
         } => chip::read(&opts),
+        cli::Command::Store {
+            action: cli::StoreAction::Verify(opts),
+        } => store::verify(&opts),
         cli::Command::Trust {
             action: cli::TrustAction::Import(opts),
         } => trust::import(&opts),
