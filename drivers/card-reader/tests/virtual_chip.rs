@@ -202,10 +202,26 @@ fn wrong_status_word_is_reported() {
 
 #[test]
 fn a_refused_data_group_is_recorded_and_the_rest_still_read() {
-    let on = insert(ChipProfile::new(MRZ).with(Misbehaviour::WrongSw {
-        on: CommandKind::SelectFile { fid: Some(0x0102) },
-        sw: 0x6982,
-    }));
+    // Both ways a chip refuses a file: to a SELECT (chips without short
+    // file identifiers) and to a READ BINARY by short file identifier.
+    for profile in [
+        ChipProfile::new(MRZ)
+            .with(Misbehaviour::NoShortFileIds)
+            .with(Misbehaviour::WrongSw {
+                on: CommandKind::SelectFile { fid: Some(0x0102) },
+                sw: 0x6982,
+            }),
+        ChipProfile::new(MRZ).with(Misbehaviour::WrongSw {
+            on: CommandKind::ReadBinary { fid: Some(0x0102) },
+            sw: 0x6982,
+        }),
+    ] {
+        refused_dg2_is_recorded(profile);
+    }
+}
+
+fn refused_dg2_is_recorded(profile: ChipProfile) {
+    let on = insert(profile);
     let (_, doc) = read_all(&on).unwrap();
     let dg2 = doc
         .files

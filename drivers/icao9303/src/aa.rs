@@ -20,9 +20,11 @@ use sha1::Sha1;
 use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
 
 use crate::apdu::Command;
+use crate::ecparams::{self, EcParamsError, NamedCurve};
 use crate::error::{Error, ParseError, ParseErrorKind};
 use crate::lds::{Dg14, decode_oid, encode_oid};
 use crate::tlv;
+use crate::weierstrass;
 
 /// Length of the terminal's challenge (9303-11 section 6.1).
 pub const CHALLENGE_LEN: usize = 8;
@@ -58,8 +60,9 @@ pub enum AaPublicKey {
     Ec(EcKey),
 }
 
-/// An ECDSA public key on a named curve.
+/// An ECDSA public key on a curve this crate verifies on (named by OID or by explicit domain parameters in DG15).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum EcKey {
     /// NIST P-256.
     P256(p256::ecdsa::VerifyingKey),
@@ -69,6 +72,15 @@ pub enum EcKey {
     Bp256(ecdsa::VerifyingKey<bp256::BrainpoolP256r1>),
     /// brainpoolP384r1.
     Bp384(ecdsa::VerifyingKey<bp384::BrainpoolP384r1>),
+    /// NIST P-521.
+    P521(p521::ecdsa::VerifyingKey),
+    /// A curve without a crate (P-192, P-224, brainpoolP192r1/224r1/320r1/512r1), verified with [`crate::weierstrass`].
+    Generic {
+        /// The curve.
+        curve: NamedCurve,
+        /// The public point, uncompressed (SEC 1 §2.3.3), checked to be on the curve.
+        point: Vec<u8>,
+    },
 }
 
 /// Hash functions a chip may use for its Active Authentication signature.
@@ -116,9 +128,13 @@ pub enum AaFailure {
 impl AaPublicKey {
     /// Reads the key from DG15's SubjectPublicKeyInfo (9303-11 section 6.1, 9303-10 section 4.7.15).
     ///
+    /// The EC curve may be a namedCurve OID or explicit domain parameters
+    /// (RFC 3279 §2.3.5, 9303-11 §9.2), recognised by [`ecparams`].
+    ///
     /// # Errors
-    /// [`Error::Unsupported`] for explicit EC domain parameters or another
-    /// curve; a parse error for malformed DER.
+    /// [`Error::Unsupported`] for a curve this crate does not verify on
+    /// (explicit parameters of an unknown curve included) or implicitlyCA; a
+    /// parse error for malformed DER or a point not on the curve.
     pub fn from_spki_der(spki: &[u8]) -> Result<Self, Error> {
         let info = spki::SubjectPublicKeyInfoRef::from_der(spki)
             .map_err(|_| Error::Parse(bad_spki("SubjectPublicKeyInfo")))?;
@@ -127,15 +143,24 @@ impl AaPublicKey {
                 .map(Self::Rsa)
                 .map_err(|_| Error::Parse(bad_spki("RSA public key"))),
             OID_EC => {
-                let curve = info
+                let params = info
                     .algorithm
                     .parameters
-                    .and_then(|p| p.decode_as::<der::asn1::ObjectIdentifier>().ok())
-                    .ok_or(Error::Unsupported(
-                        "EC key without a named curve (explicit domain parameters)",
-                    ))?;
+                    .ok_or(Error::Parse(bad_spki("EC key without domain parameters")))?;
+                let curve = match ecparams::named_curve(params) {
+                    Ok(Some(curve)) => curve,
+                    Ok(None) => return Err(Error::Unsupported("Active Authentication curve")),
+                    Err(EcParamsError::Malformed(_)) => {
+                        return Err(Error::Parse(bad_spki("EC domain parameters")));
+                    }
+                    Err(_) => {
+                        return Err(Error::Unsupported(
+                            "Active Authentication EC domain parameters (implicitlyCA or another version)",
+                        ));
+                    }
+                };
                 let point = info.subject_public_key.raw_bytes();
-                EcKey::from_sec1(&curve.to_string(), point).map(Self::Ec)
+                EcKey::from_sec1(curve, point).map(Self::Ec)
             }
             _ => Err(Error::Unsupported("Active Authentication key algorithm")),
         }
@@ -143,23 +168,51 @@ impl AaPublicKey {
 }
 
 impl EcKey {
-    fn from_sec1(curve_oid: &str, point: &[u8]) -> Result<Self, Error> {
+    /// The key of `point` (SEC 1 §2.3.3) on `curve`, checked to be on the curve.
+    ///
+    /// # Errors
+    /// A parse error when the point is not one of the curve's.
+    pub fn from_sec1(curve: NamedCurve, point: &[u8]) -> Result<Self, Error> {
         let bad = || Error::Parse(bad_spki("EC public point"));
-        Ok(match curve_oid {
-            OID_P256 => {
+        if let Some(params) = curve.weierstrass() {
+            weierstrass::Curve::cached(params)?
+                .check_point(point)
+                .map_err(|_| bad())?;
+            return Ok(Self::Generic {
+                curve,
+                point: point.to_vec(),
+            });
+        }
+        Ok(match curve {
+            NamedCurve::P256 => {
                 Self::P256(p256::ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(|_| bad())?)
             }
-            OID_P384 => {
+            NamedCurve::P384 => {
                 Self::P384(p384::ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(|_| bad())?)
             }
-            OID_BP256 => {
+            NamedCurve::P521 => {
+                Self::P521(p521::ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(|_| bad())?)
+            }
+            NamedCurve::BrainpoolP256r1 => {
                 Self::Bp256(ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(|_| bad())?)
             }
-            OID_BP384 => {
+            NamedCurve::BrainpoolP384r1 => {
                 Self::Bp384(ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(|_| bad())?)
             }
             _ => return Err(Error::Unsupported("Active Authentication curve")),
         })
+    }
+
+    /// The curve of the key.
+    pub fn curve(&self) -> NamedCurve {
+        match self {
+            Self::P256(_) => NamedCurve::P256,
+            Self::P384(_) => NamedCurve::P384,
+            Self::P521(_) => NamedCurve::P521,
+            Self::Bp256(_) => NamedCurve::BrainpoolP256r1,
+            Self::Bp384(_) => NamedCurve::BrainpoolP384r1,
+            Self::Generic { curve, .. } => *curve,
+        }
     }
 }
 
@@ -309,6 +362,10 @@ pub fn verify(
                 EcKey::P384(k) => verify_plain(k, &digest, signature),
                 EcKey::Bp256(k) => verify_plain(k, &digest, signature),
                 EcKey::Bp384(k) => verify_plain(k, &digest, signature),
+                EcKey::P521(k) => verify_plain(k, &digest, signature),
+                EcKey::Generic { curve, point } => {
+                    verify_generic(*curve, point, &digest, signature)
+                }
             };
             if ok {
                 Ok(())
@@ -487,16 +544,28 @@ where
         .is_some_and(|sig| key.verify_prehash(digest, &sig).is_ok())
 }
 
+/// Plain `r || s` ECDSA (BSI TR-03111 §5.2.1) on a curve without a crate, with [`crate::weierstrass`].
+fn verify_generic(curve: NamedCurve, point: &[u8], digest: &[u8], signature: &[u8]) -> bool {
+    let Some(arith) = curve
+        .weierstrass()
+        .and_then(|p| weierstrass::Curve::cached(p).ok())
+    else {
+        return false;
+    };
+    // r and s are each as long as n, which is as long as p on these curves.
+    if signature.len() != 2 * arith.field_len() {
+        return false;
+    }
+    let (r, s) = signature.split_at(arith.field_len());
+    arith.verify_prehash(point, digest, r, s).is_ok()
+}
+
 fn bad_spki(what: &'static str) -> crate::error::ParseError {
     crate::error::ParseError::new("DG15", 0, crate::error::ParseErrorKind::Invalid(what))
 }
 
 const OID_RSA: &str = "1.2.840.113549.1.1.1";
 const OID_EC: &str = "1.2.840.10045.2.1";
-const OID_P256: &str = "1.2.840.10045.3.1.7";
-const OID_P384: &str = "1.3.132.0.34";
-const OID_BP256: &str = "1.3.36.3.3.2.8.1.1.7";
-const OID_BP384: &str = "1.3.36.3.3.2.8.1.1.11";
 
 #[cfg(test)]
 mod tests;

@@ -297,6 +297,57 @@ pub fn spki_der_with_named_curve(spki_der: &[u8]) -> Result<Vec<u8>, EcParamsErr
     }
 }
 
+/// The explicit `ECParameters` of `curve` (RFC 3279 §2.3.5; version 1, prime field, uncompressed G, cofactor 1), DER.
+///
+/// For simulators and tests of chips and certificates that spell their curve out.
+///
+/// # Errors
+/// [`EcParamsError::Malformed`] only on internal failure of the encoder.
+pub fn explicit_parameters_der(curve: NamedCurve) -> Result<Vec<u8>, EcParamsError> {
+    let d = curve.domain();
+    let enc = |e: der::Error| EcParamsError::Malformed(format!("ECParameters do not encode: {e}"));
+    let mut base = vec![0x04];
+    base.extend_from_slice(d.gx);
+    base.extend_from_slice(d.gy);
+    let params = EcParametersDer {
+        version: Uint::new(&[1]).map_err(enc)?,
+        field_id: FieldIdDer {
+            field_type: PRIME_FIELD,
+            parameters: Any::encode_from(&Uint::new(d.p).map_err(enc)?).map_err(enc)?,
+        },
+        curve: CurveDer {
+            a: OctetString::new(d.a).map_err(enc)?,
+            b: OctetString::new(d.b).map_err(enc)?,
+            seed: None,
+        },
+        base: OctetString::new(base).map_err(enc)?,
+        order: Uint::new(d.n).map_err(enc)?,
+        cofactor: Some(Uint::new(&[1]).map_err(enc)?),
+    };
+    params.to_der().map_err(enc)
+}
+
+/// `spki` (DER) with its namedCurve OID replaced by the curve's explicit `ECParameters`: the inverse of [`spki_der_with_named_curve`].
+///
+/// For simulators and tests (a DG14 or DG15 key as many chips write it).
+///
+/// # Errors
+/// [`EcParamsError::Malformed`] if the bytes are not an id-ecPublicKey
+/// `SubjectPublicKeyInfo`; [`EcParamsError::UnknownCurve`] for a curve not
+/// in [`NamedCurve`].
+pub fn spki_der_with_explicit_parameters(spki_der: &[u8]) -> Result<Vec<u8>, EcParamsError> {
+    let mut spki = SubjectPublicKeyInfoOwned::from_der(spki_der)
+        .map_err(|e| EcParamsError::Malformed(format!("SubjectPublicKeyInfo: {e}")))?;
+    let curve = curve_of_spki(&spki)?;
+    let explicit = explicit_parameters_der(curve)?;
+    spki.algorithm.parameters = Some(
+        Any::from_der(&explicit)
+            .map_err(|e| EcParamsError::Malformed(format!("ECParameters: {e}")))?,
+    );
+    spki.to_der()
+        .map_err(|e| EcParamsError::Malformed(format!("SubjectPublicKeyInfo: {e}")))
+}
+
 /// `ECParameters` as decoded (RFC 3279 §2.3.5; SEC 1 §C.2).
 #[derive(Clone, Debug, Eq, PartialEq, Sequence)]
 struct EcParametersDer {

@@ -12,6 +12,15 @@
 //! 6282 falls back to smaller reads, authenticating again when the chip has
 //! dropped the session.
 //!
+//! Few APDUs per file: a file's first READ BINARY names it by its short EF
+//! identifier (ISO/IEC 7816-4 section 11.2.3, 9303-10 section 3.6.2: every
+//! LDS1 EF has one), so no SELECT is sent, and asks for as much as one
+//! response holds, so a small file comes whole in one APDU (a chip holding
+//! fewer bytes than Le answers with what it has and 6282 or 9000, ISO/IEC
+//! 7816-4 section 11.2.3). A chip that refuses short EF identifiers is read
+//! with SELECT for the rest of the session; one that refuses the large first
+//! read (6700, 6Cxx) is read with an 8-byte header read first.
+//!
 //! After the read, the chip proves it is not a copy (9303-11 section 6):
 //! [`Session::chip_authenticate`] runs Chip Authentication with DG14's key
 //! and switches secure messaging to its keys;
@@ -40,6 +49,13 @@ const MIN_READ: usize = 8;
 const HEADER_READ: usize = 8;
 /// Status words after which a smaller read may succeed.
 const SHRINK_ON: [u16; 3] = [0x6700, 0x6B00, 0x6282];
+/// Status words with which a chip refuses a READ BINARY by short EF identifier (ISO/IEC 7816-4 section 5.6):
+/// function not supported, file not found, wrong P1-P2, INS or CLA not supported.
+const SFI_REFUSED: [u16; 6] = [0x6A81, 0x6A82, 0x6A86, 0x6B00, 0x6D00, 0x6E00];
+/// Largest plain READ BINARY of EF.CardAccess (some readers mishandle 256-byte answers).
+const PLAIN_CHUNK: usize = 0xDF;
+/// Short EF identifier of EF.CardAccess in the master file (9303-10 section 3.11.1).
+const SFI_CARD_ACCESS: u8 = 0x1C;
 
 /// How to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +124,10 @@ pub struct Session<C> {
     reauthentications: usize,
     /// The file selected now, to select again after re-authentication.
     current_file: Option<(u16, &'static str)>,
+    /// First reads name the file by short EF identifier; off once the chip refused one.
+    sfi_reads: bool,
+    /// First reads fetch only the 8-byte header; on once the chip refused a large first read.
+    header_first: bool,
 }
 
 impl Default for ReadOptions {
@@ -196,6 +216,8 @@ impl<C: CardChannel> Session<C> {
             apdus,
             reauthentications: 0,
             current_file: None,
+            sfi_reads: true,
+            header_first: false,
         })
     }
 
@@ -234,17 +256,20 @@ impl<C: CardChannel> Session<C> {
         self.channel
     }
 
-    /// Selects the elementary file `fid` and reads it whole.
+    /// Reads the elementary file `fid` whole.
     ///
-    /// The length comes from the file's own BER-TLV header; a file announcing
-    /// more than the configured maximum is refused before it is read.
+    /// The first read names an LDS1 file by its short EF identifier (no
+    /// SELECT) and fetches as much as one response holds; other files, and
+    /// every file of a chip that refused a short EF identifier, are selected
+    /// first. The length comes from the file's own BER-TLV header; a file
+    /// announcing more than the configured maximum is refused before the rest
+    /// is read.
     ///
     /// # Errors
     /// [`Error::Status`] with 6A82 when the file does not exist; a
     /// [`CardFault`] or parse error when the chip's answers are inconsistent.
     pub fn read_file(&mut self, fid: u16, what: &'static str) -> Result<Vec<u8>, Error> {
-        self.select_file(fid, what)?;
-        let mut data = self.read_at(what, 0, HEADER_READ)?;
+        let mut data = self.read_first(fid, what)?;
         let Some((_, total)) = tlv::header_len_and_total_with_limit(&data, self.max_file_size)?
         else {
             return Err(short_file(what, HEADER_READ, data.len()));
@@ -252,7 +277,7 @@ impl<C: CardChannel> Session<C> {
         data.truncate(total);
         data.reserve_exact(total - data.len());
         while data.len() < total {
-            let chunk = match self.read_at(what, data.len(), total - data.len()) {
+            let chunk = match self.read_at(what, data.len(), total - data.len(), Start::Current) {
                 Ok(chunk) if !chunk.is_empty() => chunk,
                 // The chip says the file ends before its header said it would.
                 Ok(_)
@@ -267,6 +292,53 @@ impl<C: CardChannel> Session<C> {
             data.extend_from_slice(&chunk);
         }
         Ok(data)
+    }
+
+    /// The first bytes of file `fid` (its header at least): by short EF identifier while the chip takes them, else after a SELECT.
+    fn read_first(&mut self, fid: u16, what: &'static str) -> Result<Vec<u8>, Error> {
+        let Some(sfi) = short_file_id(fid).filter(|_| self.sfi_reads) else {
+            self.select_file(fid, what)?;
+            return self.read_head(what, None);
+        };
+        self.current_file = None;
+        let refused = match self.read_head(what, Some(sfi)) {
+            Ok(data) => {
+                // ISO/IEC 7816-4 section 7.2.2: a READ BINARY by short EF identifier makes the file current.
+                self.current_file = Some((fid, what));
+                return Ok(data);
+            }
+            Err(Error::Status { sw, .. }) if SFI_REFUSED.contains(&sw) => sw,
+            Err(e) => return Err(e),
+        };
+        // 6A82 may mean the file is absent rather than short EF identifiers
+        // unknown: the SELECT tells, and only a file it finds turns them off.
+        if refused != 0x6A82 {
+            self.sfi_reads = false;
+        }
+        self.select_file(fid, what)?;
+        self.sfi_reads = false;
+        self.read_head(what, None)
+    }
+
+    /// The first read of the current file (or of short EF identifier `sfi`): as much as one response holds, or the 8-byte header on a chip that refused that.
+    fn read_head(&mut self, what: &'static str, sfi: Option<u8>) -> Result<Vec<u8>, Error> {
+        let start = sfi.map_or(Start::Current, Start::Sfi);
+        if !self.header_first {
+            match self.read_at(what, 0, self.read_size, Start::Probe(sfi)) {
+                Err(Error::Status { sw, .. }) if sw == 0x6700 || sw & 0xFF00 == 0x6C00 => {}
+                other => return other,
+            }
+            // ISO/IEC 7816-4 section 5.6: 6700 or 6Cxx, Le does not fit what is left of the file.
+            self.header_first = true;
+            let was_extended = self.extended;
+            let head = self.read_at(what, 0, HEADER_READ, start);
+            if was_extended && !self.extended {
+                // The chip refused extended length, not the size: large first reads may work in short form.
+                self.header_first = false;
+            }
+            return head;
+        }
+        self.read_at(what, 0, HEADER_READ, start)
     }
 
     /// Selects an elementary file; a refusal that dropped secure messaging
@@ -297,14 +369,20 @@ impl<C: CardChannel> Session<C> {
         }
     }
 
-    /// Reads up to `want` bytes at `offset` of the current file, shrinking
+    /// Reads up to `want` bytes at `offset` of the file `start` names, shrinking
     /// the read size while the chip refuses it (9303-11 leaves the size to
     /// the terminal; chips in the field refuse 224- or 256-byte reads).
+    ///
+    /// A read by short EF identifier that the chip refuses ([`SFI_REFUSED`]),
+    /// and a probe it answers with 6700 or 6Cxx, end at once in
+    /// [`Error::Status`] (after re-authenticating if the chip dropped the
+    /// session), for the caller to fall back.
     fn read_at(
         &mut self,
         what: &'static str,
         offset: usize,
         want: usize,
+        start: Start,
     ) -> Result<Vec<u8>, Error> {
         loop {
             // The odd-INS response wraps the data in DO'53' (up to 4 bytes).
@@ -314,7 +392,21 @@ impl<C: CardChannel> Session<C> {
                 self.read_size
             };
             let want = want.min(limit);
-            let result = self.read_binary(offset, want);
+            let result = self.read_binary(offset, want, start.sfi());
+            let (sw, dropped) = match &result {
+                Ok(resp) => (resp.sw, false),
+                Err(Error::SecureMessagingAborted { sw }) => (*sw, true),
+                Err(_) => (SW_OK, false),
+            };
+            let refused_sfi = start.sfi().is_some() && SFI_REFUSED.contains(&sw);
+            let refused_probe =
+                matches!(start, Start::Probe(_)) && (sw == 0x6700 || sw & 0xFF00 == 0x6C00);
+            if refused_sfi || refused_probe {
+                if dropped {
+                    self.recover()?;
+                }
+                return Err(Error::Status { command: what, sw });
+            }
             if self.fell_back_to_short(&result)? {
                 continue;
             }
@@ -399,8 +491,19 @@ impl<C: CardChannel> Session<C> {
     }
 
     /// One READ BINARY: even INS with the offset in P1-P2 up to 32,767, odd
-    /// INS with DO'54' beyond (ISO/IEC 7816-4 section 11.2.3, 9303-10 section 3.6.3).
-    fn read_binary(&mut self, offset: usize, want: usize) -> Result<Response, Error> {
+    /// INS with DO'54' beyond (ISO/IEC 7816-4 section 11.2.3, 9303-10 section 3.6.3);
+    /// with `sfi`, P1 = 100xxxxx names the file by short EF identifier and P2 is the offset (up to 255).
+    fn read_binary(
+        &mut self,
+        offset: usize,
+        want: usize,
+        sfi: Option<u8>,
+    ) -> Result<Response, Error> {
+        if let Some(sfi) = sfi {
+            let p2 = u8::try_from(offset)
+                .map_err(|_| Error::ApiMisuse("short EF identifier read beyond offset 255"))?;
+            return self.exchange(&Command::new(0x00, 0xB0, 0x80 | sfi, p2).with_le(want));
+        }
         if let Some(short) = u16::try_from(offset).ok().filter(|&o| o <= 0x7FFF) {
             let [p1, p2] = short.to_be_bytes();
             return self.exchange(&Command::new(0x00, 0xB0, p1, p2).with_le(want));
@@ -667,57 +770,76 @@ fn authenticate<C: CardChannel>(
 }
 
 /// Reads EF.CardAccess in plain from the master file; `None` when the chip has none (no PACE).
+///
+/// First by its short EF identifier 1C (9303-10 section 3.11.1, ISO/IEC
+/// 7816-4 section 11.2.3), as much as one answer holds; a chip that refuses
+/// that is asked with SELECT MF, SELECT EF.CardAccess (FID 011C) and an
+/// 8-byte header read, as before.
 fn read_card_access<C: CardChannel>(
     channel: &mut C,
     apdus: &mut usize,
 ) -> Result<Option<Vec<u8>>, Error> {
-    // SELECT MF, then EF.CardAccess (FID 011C) under it (9303-10 section 3.11.1).
-    let select_mf = Command::new(0x00, 0xA4, 0x00, 0x0C).with_data(vec![0x3F, 0x00]);
-    if transmit_plain(channel, &select_mf, apdus)?.sw != SW_OK {
-        return Ok(None);
+    let by_sfi = |le: usize| Command::new(0x00, 0xB0, 0x80 | SFI_CARD_ACCESS, 0x00).with_le(le);
+    let mut first = transmit_plain(channel, &by_sfi(PLAIN_CHUNK), apdus)?;
+    if first.sw == 0x6700 || first.sw & 0xFF00 == 0x6C00 {
+        // ISO/IEC 7816-4 section 5.6: Le does not fit the file; read the header alone.
+        first = transmit_plain(channel, &by_sfi(HEADER_READ), apdus)?;
     }
-    let select = Command::new(0x00, 0xA4, 0x02, 0x0C).with_data(vec![0x01, 0x1C]);
-    if transmit_plain(channel, &select, apdus)?.sw != SW_OK {
-        return Ok(None);
-    }
-    let mut data = Vec::new();
-    let mut total: Option<usize> = None;
-    loop {
-        let want = match total {
-            None => HEADER_READ,
-            Some(t) => (t - data.len()).min(0xDF),
-        };
-        let [p1, p2] = u16::try_from(data.len())
-            .map_err(|_| Error::ApiMisuse("EF.CardAccess offset"))?
-            .to_be_bytes();
-        let resp = transmit_plain(
+    let head = match first.sw {
+        SW_OK | 0x6282 if !first.data.is_empty() && first.data.len() <= PLAIN_CHUNK => first.data,
+        // Any refusal: the old way, which decides whether the file exists.
+        _ => {
+            let select_mf = Command::new(0x00, 0xA4, 0x00, 0x0C).with_data(vec![0x3F, 0x00]);
+            if transmit_plain(channel, &select_mf, apdus)?.sw != SW_OK {
+                return Ok(None);
+            }
+            let select = Command::new(0x00, 0xA4, 0x02, 0x0C).with_data(vec![0x01, 0x1C]);
+            if transmit_plain(channel, &select, apdus)?.sw != SW_OK {
+                return Ok(None);
+            }
+            read_plain_chunk(channel, apdus, 0, HEADER_READ)?
+        }
+    };
+    let Some((_, total)) = tlv::header_len_and_total_with_limit(&head, MAX_CARD_ACCESS)? else {
+        return Err(short_file("EF.CardAccess", HEADER_READ, head.len()));
+    };
+    let mut data = head;
+    while data.len() < total {
+        let chunk = read_plain_chunk(
             channel,
-            &Command::new(0x00, 0xB0, p1, p2).with_le(want),
             apdus,
+            data.len(),
+            (total - data.len()).min(PLAIN_CHUNK),
         )?;
-        match resp.sw {
-            SW_OK | 0x6282 if !resp.data.is_empty() && resp.data.len() <= want => {
-                data.extend_from_slice(&resp.data)
-            }
-            sw => {
-                return Err(Error::Status {
-                    command: "read EF.CardAccess",
-                    sw,
-                });
-            }
-        }
-        if total.is_none() {
-            match tlv::header_len_and_total_with_limit(&data, MAX_CARD_ACCESS)? {
-                Some((_, t)) => total = Some(t),
-                None => return Err(short_file("EF.CardAccess", HEADER_READ, data.len())),
-            }
-        }
-        if let Some(t) = total
-            && data.len() >= t
-        {
-            data.truncate(t);
-            return Ok(Some(data));
-        }
+        data.extend_from_slice(&chunk);
+    }
+    data.truncate(total);
+    Ok(Some(data))
+}
+
+/// One plain READ BINARY of the current EF at `offset` (P1-P2), at most `want` bytes and at least one.
+fn read_plain_chunk<C: CardChannel>(
+    channel: &mut C,
+    apdus: &mut usize,
+    offset: usize,
+    want: usize,
+) -> Result<Vec<u8>, Error> {
+    let [p1, p2] = u16::try_from(offset)
+        .ok()
+        .filter(|&o| o <= 0x7FFF)
+        .ok_or(Error::ApiMisuse("EF.CardAccess offset"))?
+        .to_be_bytes();
+    let resp = transmit_plain(
+        channel,
+        &Command::new(0x00, 0xB0, p1, p2).with_le(want),
+        apdus,
+    )?;
+    match resp.sw {
+        SW_OK | 0x6282 if !resp.data.is_empty() && resp.data.len() <= want => Ok(resp.data),
+        sw => Err(Error::Status {
+            command: "read EF.CardAccess",
+            sw,
+        }),
     }
 }
 
@@ -774,6 +896,36 @@ fn expect_ok(resp: Response, command: &'static str) -> Result<Vec<u8>, Error> {
     match resp.sw {
         SW_OK => Ok(resp.data),
         sw => Err(Error::Status { command, sw }),
+    }
+}
+
+/// Where a READ BINARY finds its file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Start {
+    /// The current EF.
+    Current,
+    /// The EF with this short EF identifier.
+    Sfi(u8),
+    /// A file's first, large read (the current EF, or by short EF identifier): 6700 and 6Cxx end it at once.
+    Probe(Option<u8>),
+}
+
+impl Start {
+    /// The short EF identifier the read names, if any.
+    fn sfi(self) -> Option<u8> {
+        match self {
+            Start::Current => None,
+            Start::Sfi(sfi) => Some(sfi),
+            Start::Probe(sfi) => sfi,
+        }
+    }
+}
+
+/// The short EF identifier of an LDS1 elementary file (9303-10 section 3.6.2): DG1–DG16 01–10, EF.SOD 1D, EF.COM 1E.
+fn short_file_id(fid: u16) -> Option<u8> {
+    match fid {
+        0x0101..=0x0110 | 0x011D | 0x011E => u8::try_from(fid & 0xFF).ok(),
+        _ => None,
     }
 }
 

@@ -20,6 +20,8 @@
 //! Every byte that comes in is untrusted: lengths are checked, points must be
 //! on the curve and not the identity, scalars in [1, n-1]; nothing panics.
 
+use std::sync::OnceLock;
+
 use crypto_bigint::modular::{BoxedMontyForm, BoxedMontyParams};
 use crypto_bigint::{BoxedUint, Choice, CtLt, CtSelect, Odd};
 use zeroize::Zeroizing;
@@ -215,7 +217,41 @@ fn strip_zeros(bytes: &[u8]) -> &[u8] {
     bytes.get(start..).unwrap_or_default()
 }
 
+/// The curves of this module, in the order of [`CACHE`].
+const STANDARD: [&CurveParams; 6] = [
+    &P192,
+    &P224,
+    &BRAINPOOL_P192R1,
+    &BRAINPOOL_P224R1,
+    &BRAINPOOL_P320R1,
+    &BRAINPOOL_P512R1,
+];
+
+/// Each standard curve, prepared once per process (its Montgomery parameters cost a few modular inversions).
+static CACHE: [OnceLock<Result<Curve, Error>>; 6] = [const { OnceLock::new() }; 6];
+
 impl Curve {
+    /// The prepared curve of one of this module's constants ([`P192`] … [`BRAINPOOL_P512R1`]), built on first use and shared after.
+    ///
+    /// # Errors
+    /// [`Error::ApiMisuse`] for other constants (use [`Curve::new`]) or when they do not check.
+    pub fn cached(params: &CurveParams) -> Result<&'static Curve, Error> {
+        let index = STANDARD
+            .iter()
+            .position(|s| *s == params)
+            .ok_or(Error::ApiMisuse("not one of the standard generic curves"))?;
+        let slot = CACHE
+            .get(index)
+            .ok_or(Error::ApiMisuse("curve cache index"))?;
+        let standard = STANDARD
+            .get(index)
+            .copied()
+            .ok_or(Error::ApiMisuse("curve cache index"))?;
+        slot.get_or_init(|| Curve::new(standard))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
     /// Prepares a curve from its constants, checking them: p and n odd and as long as each other, h = 1, G on the curve.
     ///
     /// # Errors
@@ -580,5 +616,29 @@ impl Curve {
         let k = BoxedUint::from_be_slice(&hex_bytes(k_hex).unwrap_or_default(), self.precision)
             .unwrap_or_else(|_| BoxedUint::zero_with_precision(self.precision));
         self.to_affine(&self.ladder(&self.g, &k)).is_none()
+    }
+
+    /// ECDSA signing (SEC 1 §4.1.3) with a caller-chosen nonce, plain `r || s`: a test-only signer, never for real keys.
+    pub(crate) fn sign_prehash_for_tests(
+        &self,
+        private: &[u8],
+        nonce: &[u8],
+        hash: &[u8],
+    ) -> Option<Vec<u8>> {
+        let d = self.scalar(private).ok()?;
+        let k = self.scalar(nonce).ok()?;
+        let (x, _) = self.to_affine(&self.ladder(&self.g, &k))?;
+        let mut r = x.retrieve();
+        while r.cmp_vartime(self.n.as_ref()) != std::cmp::Ordering::Less {
+            r = r.wrapping_sub(self.n.as_ref());
+        }
+        let e = self.hash_to_scalar(hash);
+        let k_inv = Option::<BoxedMontyForm>::from(BoxedMontyForm::new(k, &self.order).invert())?;
+        let rd =
+            BoxedMontyForm::new(r.clone(), &self.order).mul(&BoxedMontyForm::new(d, &self.order));
+        let s = k_inv.mul(&BoxedMontyForm::new(e, &self.order).add(&rd));
+        let mut out = left_pad(&r.to_be_bytes(), self.len);
+        out.extend_from_slice(&left_pad(&s.retrieve().to_be_bytes(), self.len));
+        Some(out)
     }
 }

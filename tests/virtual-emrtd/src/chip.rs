@@ -16,6 +16,7 @@ use icao9303::apdu::{Command, Response, SW_OK};
 use icao9303::bac::{self, BacKeys};
 use icao9303::ca::{self, CaProtocol, ChipAuthenticationInfo, ChipKeyPair};
 use icao9303::crypto::SmCipher;
+use icao9303::ecparams;
 use icao9303::mrz::{self, Mode};
 use icao9303::pace::{self, PaceProtocol, Password};
 use icao9303::reader::Reader;
@@ -91,6 +92,8 @@ struct ChipCa {
     announced: ChipKeyPair,
     /// The key pair the chip agrees with: `announced`, or another one for [`Misbehaviour::CloneWithoutCaKey`].
     held: ChipKeyPair,
+    /// DG14 gives the key's EC domain parameters in full.
+    explicit_parameters: bool,
 }
 
 /// The chip's Active Authentication (9303-11 §6.1).
@@ -397,6 +400,7 @@ impl VirtualChip {
             0xA4 if cmd.p1 == 0x04 => self.select_application(cmd),
             0xA4 if cmd.p1 == 0x00 => self.select_master_file(cmd),
             0xA4 if cmd.p1 == 0x02 && cmd.data == [0x01, 0x1C] => self.select_card_access(),
+            0xB0 if cmd.p1 & 0x80 != 0 => self.read_card_access_by_sfi(cmd),
             0xB0 if self.state.card_access_selected => self.read_card_access(cmd),
             // Files need access control first: security status not satisfied.
             0xA4 | 0xB0 | 0xB1 => status(0x6982),
@@ -427,16 +431,37 @@ impl VirtualChip {
         status(SW_OK)
     }
 
+    /// Plain READ BINARY by short EF identifier in the master file: only EF.CardAccess (1C, 9303-10 §3.11.1), only on a PACE chip.
+    fn read_card_access_by_sfi(&mut self, cmd: &Command) -> Response {
+        if self.misbehaves(|m| matches!(m, Misbehaviour::NoShortFileIds)) || cmd.p1 & 0x60 != 0 {
+            return status(0x6A86);
+        }
+        if cmd.p1 & 0x1F != 0x1C || self.pace.is_none() || self.state.app_selected {
+            return status(0x6A82);
+        }
+        // ISO/IEC 7816-4 §7.2.2: the file named by a short EF identifier becomes current.
+        self.state.card_access_selected = true;
+        self.card_access_at(usize::from(cmd.p2), cmd.le)
+    }
+
     /// Plain READ BINARY of EF.CardAccess (offset in P1-P2).
     fn read_card_access(&mut self, cmd: &Command) -> Response {
+        let offset = usize::from(u16::from_be_bytes([cmd.p1 & 0x7F, cmd.p2]));
+        self.card_access_at(offset, cmd.le)
+    }
+
+    /// EF.CardAccess from `offset`, at most Ne bytes: 6282 when the file ends first (or 6700 for [`Misbehaviour::StrictLe`]).
+    fn card_access_at(&self, offset: usize, le: Option<usize>) -> Response {
         let Some(pace) = &self.pace else {
             return status(0x6986);
         };
-        let offset = usize::from(u16::from_be_bytes([cmd.p1 & 0x7F, cmd.p2]));
         let Some(rest) = pace.card_access.get(offset..).filter(|r| !r.is_empty()) else {
             return status(0x6B00);
         };
-        let ne = cmd.le.unwrap_or(256);
+        let ne = le.unwrap_or(256);
+        if ne > rest.len() && self.misbehaves(|m| matches!(m, Misbehaviour::StrictLe)) {
+            return status(0x6700);
+        }
         let n = rest.len().min(ne);
         Response {
             data: rest.get(..n).unwrap_or(rest).to_vec(),
@@ -832,6 +857,14 @@ impl VirtualChip {
         let Some(rest) = file.bytes.get(offset..).filter(|r| !r.is_empty()) else {
             return SmReply::Protected(status(0x6B00));
         };
+        let left = if odd {
+            do53_len(rest.len())
+        } else {
+            rest.len()
+        };
+        if ne > left && self.misbehaves(|m| matches!(m, Misbehaviour::StrictLe)) {
+            return SmReply::Protected(status(0x6700));
+        }
         let cap = max_plain(limit, odd);
         let (data, n, wanted_more) = if odd {
             // Ne counts DO'53' with its tag and length.
@@ -861,7 +894,8 @@ impl VirtualChip {
     fn even_read_target(&self, cmd: &Command) -> Result<(usize, usize), u16> {
         if cmd.p1 & 0x80 != 0 {
             // P1 = 100xxxxx: short EF identifier, offset in P2.
-            if cmd.p1 & 0x60 != 0 {
+            if cmd.p1 & 0x60 != 0 || self.misbehaves(|m| matches!(m, Misbehaviour::NoShortFileIds))
+            {
                 return Err(0x6A86);
             }
             let index = self.by_sfi(cmd.p1 & 0x1F).ok_or(0x6A82_u16)?;
@@ -876,6 +910,9 @@ impl VirtualChip {
     fn odd_read_target(&self, cmd: &Command) -> Result<(usize, usize), u16> {
         let index = match u16::from_be_bytes([cmd.p1, cmd.p2]) {
             0 => self.state.current.ok_or(0x6986_u16)?,
+            1..=0x1E if self.misbehaves(|m| matches!(m, Misbehaviour::NoShortFileIds)) => {
+                return Err(0x6A86);
+            }
             sfi @ 1..=0x1E => self.by_sfi(sfi as u8).ok_or(0x6A82_u16)?,
             fid => self
                 .files
@@ -948,6 +985,7 @@ impl ChipCa {
             key_id: config.key_id,
             announced,
             held,
+            explicit_parameters: config.explicit_parameters,
         })
     }
 
@@ -962,13 +1000,14 @@ impl ChipCa {
         }
         .encode()
         .ok_or_else(bad)?;
-        let key = self
+        let mut key = self
             .announced
             .public_key_info(self.key_id)
-            .map_err(ProfileError::Authentication)?
-            .encode()
-            .ok_or_else(bad)?;
-        Ok(vec![info, key])
+            .map_err(ProfileError::Authentication)?;
+        if self.explicit_parameters {
+            key.subject_public_key_info = explicit(&key.subject_public_key_info)?;
+        }
+        Ok(vec![info, key.encode().ok_or_else(bad)?])
     }
 }
 
@@ -978,12 +1017,17 @@ impl ChipAa {
         let generate = || match kind {
             AaKey::Rsa1024 => AaPrivateKey::generate_rsa(1024),
             AaKey::Rsa2048 => AaPrivateKey::generate_rsa(2048),
-            AaKey::P256 => AaPrivateKey::generate_p256(),
+            AaKey::P256 | AaKey::P256ExplicitParameters => AaPrivateKey::generate_p256(),
         };
         let key = generate().map_err(ProfileError::Authentication)?;
-        let dg15 = key.dg15().map_err(ProfileError::Authentication)?;
+        let dg15 = if kind == AaKey::P256ExplicitParameters {
+            let spki = key.spki_der().map_err(ProfileError::Authentication)?;
+            tlv::encode(0x6F, &explicit(&spki)?)
+        } else {
+            key.dg15().map_err(ProfileError::Authentication)?
+        };
         let info = match kind {
-            AaKey::P256 => Some(
+            AaKey::P256 | AaKey::P256ExplicitParameters => Some(
                 ActiveAuthenticationInfo {
                     version: 1,
                     signature_algorithm: "1.2.840.10045.4.3.2".into(),
@@ -1040,6 +1084,15 @@ impl ChipPace {
             static_private,
         })
     }
+}
+
+/// An EC SubjectPublicKeyInfo with its namedCurve OID spelled out as explicit `ECParameters` (RFC 3279 §2.3.5).
+fn explicit(spki: &[u8]) -> Result<Vec<u8>, ProfileError> {
+    ecparams::spki_der_with_explicit_parameters(spki).map_err(|_| {
+        ProfileError::Authentication(icao9303::Error::Unsupported(
+            "explicit domain parameters need an EC key on a known curve",
+        ))
+    })
 }
 
 /// Whether a misbehaviour aimed at `on` hits a command of kind `actual` (`None` file ids match any file).

@@ -43,6 +43,8 @@ pub struct CaConfig {
     pub key_id: Option<u32>,
     /// The static private key, big-endian; `None`: generated when the chip is built.
     pub private_key: Option<Vec<u8>>,
+    /// Write the EC key's domain parameters out in full (`ECParameters`, RFC 3279 §2.3.5) instead of a namedCurve OID, as many chips do.
+    pub explicit_parameters: bool,
 }
 
 impl std::fmt::Debug for CaConfig {
@@ -52,6 +54,7 @@ impl std::fmt::Debug for CaConfig {
             .field("oid", &self.oid)
             .field("parameter_id", &self.parameter_id)
             .field("key_id", &self.key_id)
+            .field("explicit_parameters", &self.explicit_parameters)
             .finish_non_exhaustive()
     }
 }
@@ -64,7 +67,14 @@ impl CaConfig {
             parameter_id,
             key_id: None,
             private_key: None,
+            explicit_parameters: false,
         }
+    }
+
+    /// Writes the key with explicit EC domain parameters in DG14.
+    pub fn with_explicit_parameters(mut self) -> Self {
+        self.explicit_parameters = true;
+        self
     }
 }
 
@@ -84,6 +94,8 @@ pub enum AaKey {
     Rsa2048,
     /// ECDSA on P-256 with SHA-256 (DG14 carries the ActiveAuthenticationInfo).
     P256,
+    /// As [`AaKey::P256`], with DG15's key giving explicit domain parameters (`ECParameters`, RFC 3279 §2.3.5) instead of the curve's OID.
+    P256ExplicitParameters,
 }
 
 /// A chip's PACE offer: one PACEInfo in EF.CardAccess.
@@ -172,6 +184,10 @@ pub enum Misbehaviour {
     CloneWithoutCaKey,
     /// A cloned chip: DG15 holds the Active Authentication key, but the chip signs with another one.
     CloneWithoutAaKey,
+    /// Answer 6A86 (incorrect P1-P2) to every READ BINARY naming a file by short EF identifier (ISO/IEC 7816-4 §11.2.3), so the terminal must SELECT.
+    NoShortFileIds,
+    /// Answer 6700 to a READ BINARY whose Le exceeds what is left of the file, instead of the remainder with 6282 (ISO/IEC 7816-4 §11.2.3 allows both).
+    StrictLe,
 }
 
 /// A kind of command, for [`Misbehaviour::WrongSw`].

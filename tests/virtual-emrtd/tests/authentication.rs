@@ -245,3 +245,31 @@ fn data_groups_are_fixed_and_the_sod_can_be_replaced() {
         virtual_emrtd::VirtualChip::new(ChipProfile::new(MRZ).with_sod(sod.clone())).unwrap();
     assert_eq!(with_sod.file(FID_SOD), Some(&sod[..]));
 }
+
+#[test]
+fn chip_authentication_with_explicit_domain_parameters_in_dg14() {
+    for id in [12, 13, 17] {
+        let profile = ChipProfile::new(MRZ)
+            .with_chip_authentication(CaConfig::new(CA_ECDH_AES128, id).with_explicit_parameters());
+        let (mut session, doc, dg2) = open_and_read(profile);
+        let dg14 = dg14_of(&doc);
+        // DG14 spells the curve out: no namedCurve OID, an ECParameters SEQUENCE.
+        let keys = icao9303::ca::chip_authentication_public_keys(&dg14).unwrap();
+        let spki = &keys[0].subject_public_key_info;
+        assert!(icao9303::ecparams::spki_der_with_named_curve(spki).unwrap() != *spki);
+        let outcome = session.chip_authenticate(&dg14).unwrap();
+        assert_eq!(outcome.parameter_id, id);
+        assert_eq!(session.read_file(FID_DG2, "DG2").unwrap(), dg2);
+    }
+}
+
+#[test]
+fn active_authentication_with_an_explicit_parameter_p256_key_in_dg15() {
+    let (mut session, doc, _) = open_and_read(
+        ChipProfile::new(MRZ).with_active_authentication(AaKey::P256ExplicitParameters),
+    );
+    assert_eq!(
+        verify_chip(&mut session, &doc),
+        CloneCheck::ActiveAuthentication(Ok(()))
+    );
+}

@@ -165,8 +165,9 @@ fn bad_mac_on_the_second_read_is_a_card_fault() {
     let profile = ChipProfile::new(MRZ).with(Misbehaviour::BadMac { read: 2 });
     let mut channel = DirectChannel::new(chip(profile));
     let mut session = Session::open_bac(&mut channel, keys(), &ReadOptions::default()).unwrap();
-    // EF.COM: a header read, then the rest: the second read is corrupted.
-    let err = session.read_file(FID_COM, "EF.COM").unwrap_err();
+    // EF.COM comes whole in the first read; DG1's read is the second, corrupted.
+    session.read_file(FID_COM, "EF.COM").unwrap();
+    let err = session.read_file(FID_DG1, "DG1").unwrap_err();
     assert!(
         matches!(err, Error::CardMisbehaved(CardFault::BadMac)),
         "{err:?}"
@@ -175,10 +176,13 @@ fn bad_mac_on_the_second_read_is_a_card_fault() {
 
 #[test]
 fn wrong_status_words_reach_the_terminal() {
-    let profile = ChipProfile::new(MRZ).with(Misbehaviour::WrongSw {
-        on: CommandKind::SelectFile { fid: Some(FID_DG2) },
-        sw: 0x6A82,
-    });
+    // Without short EF identifiers the terminal SELECTs, and sees the SELECT's status word.
+    let profile = ChipProfile::new(MRZ)
+        .with(Misbehaviour::NoShortFileIds)
+        .with(Misbehaviour::WrongSw {
+            on: CommandKind::SelectFile { fid: Some(FID_DG2) },
+            sw: 0x6A82,
+        });
     let mut channel = DirectChannel::new(chip(profile));
     let mut session = Session::open_bac(&mut channel, keys(), &ReadOptions::default()).unwrap();
     session.read_file(FID_DG1, "DG1").unwrap();
@@ -233,8 +237,8 @@ fn oversized_dg2_length_is_refused_before_reading() {
         matches!(&err, Error::Parse(p) if matches!(p.kind, ParseErrorKind::TooLong(_))),
         "{err:?}"
     );
-    // SELECT and one header read, no more.
-    assert_eq!(session.apdu_count() - before, 2);
+    // One READ BINARY by short EF identifier (header and all), no more.
+    assert_eq!(session.apdu_count() - before, 1);
 }
 
 #[test]

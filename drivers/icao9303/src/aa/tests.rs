@@ -173,3 +173,141 @@ fn chip_side_keys_sign_what_verify_accepts() {
         assert!(!format!("{key:?}").is_empty());
     }
 }
+
+/// A DER SubjectPublicKeyInfo for `point` on `curve`, named by OID.
+fn named_ec_spki(curve: NamedCurve, point: &[u8]) -> Vec<u8> {
+    let ec = crate::lds::encode_oid(OID_EC).unwrap();
+    let oid = crate::lds::encode_oid(&curve.oid().to_string()).unwrap();
+    let mut bits = vec![0];
+    bits.extend_from_slice(point);
+    tlv::encode_constructed(
+        0x30,
+        &[
+            tlv::encode_constructed(0x30, &[tlv::encode(0x06, &ec), tlv::encode(0x06, &oid)]),
+            tlv::encode(0x03, &bits),
+        ],
+    )
+}
+
+/// A test-only brainpoolP512r1 signer: a fixed private key and a nonce derived from the digest.
+fn bp512_sign(private: &[u8], digest: &[u8]) -> Vec<u8> {
+    let curve = weierstrass::Curve::cached(&weierstrass::BRAINPOOL_P512R1).unwrap();
+    // Fixed derivation (tests only): k = SHA-512(d || digest) with its top bit cleared, below n.
+    let mut k = AaHash::Sha512.digest(&[private, digest]);
+    k[0] &= 0x7F;
+    curve.sign_prehash_for_tests(private, &k, digest).unwrap()
+}
+
+#[test]
+fn ecdsa_on_brainpool_p512r1_verifies_named_and_explicit() {
+    let curve = weierstrass::Curve::cached(&weierstrass::BRAINPOOL_P512R1).unwrap();
+    let private = [0x5Au8; 64];
+    let point = curve.mul_generator(&private).unwrap();
+    let named = named_ec_spki(NamedCurve::BrainpoolP512r1, &point);
+    let explicit = ecparams::spki_der_with_explicit_parameters(&named).unwrap();
+    assert_ne!(named, explicit);
+    let signature = bp512_sign(&private, &AaHash::Sha512.digest(&[&CHALLENGE]));
+    for spki in [&named, &explicit] {
+        let public = AaPublicKey::from_spki_der(spki).unwrap();
+        assert!(matches!(
+            &public,
+            AaPublicKey::Ec(EcKey::Generic {
+                curve: NamedCurve::BrainpoolP512r1,
+                ..
+            })
+        ));
+        assert_eq!(
+            verify(&public, &CHALLENGE, &signature, Some(AaHash::Sha512)),
+            Ok(())
+        );
+        let mut other = CHALLENGE;
+        other[0] ^= 1;
+        assert_eq!(
+            verify(&public, &other, &signature, Some(AaHash::Sha512)),
+            Err(AaFailure::BadSignature)
+        );
+        assert_eq!(
+            verify(&public, &CHALLENGE, &signature[1..], Some(AaHash::Sha512)),
+            Err(AaFailure::BadSignature)
+        );
+    }
+}
+
+#[test]
+fn every_generic_curve_verifies_its_own_signature() {
+    for curve in NamedCurve::ALL {
+        let Some(params) = curve.weierstrass() else {
+            continue;
+        };
+        let arith = weierstrass::Curve::cached(params).unwrap();
+        let private = vec![0x11; arith.field_len() - 1];
+        let point = arith.mul_generator(&private).unwrap();
+        let digest = AaHash::Sha256.digest(&[&CHALLENGE]);
+        let signature = arith
+            .sign_prehash_for_tests(&private, &[0x07; 16], &digest)
+            .unwrap();
+        let public = AaPublicKey::from_spki_der(&named_ec_spki(curve, &point)).unwrap();
+        assert_eq!(
+            verify(&public, &CHALLENGE, &signature, Some(AaHash::Sha256)),
+            Ok(()),
+            "{curve}"
+        );
+    }
+}
+
+#[test]
+fn explicit_parameter_p256_key_from_dg15_verifies() {
+    let key = AaPrivateKey::generate_p256().unwrap();
+    let explicit = ecparams::spki_der_with_explicit_parameters(&key.spki_der().unwrap()).unwrap();
+    let public = AaPublicKey::from_spki_der(&explicit).unwrap();
+    assert!(matches!(public, AaPublicKey::Ec(EcKey::P256(_))));
+    let signature = key.sign(&CHALLENGE, AaHash::Sha256).unwrap();
+    assert_eq!(
+        verify(&public, &CHALLENGE, &signature, Some(AaHash::Sha256)),
+        Ok(())
+    );
+}
+
+#[test]
+fn p521_key_verifies() {
+    use ecdsa::signature::hazmat::PrehashSigner as _;
+    use rsa::pkcs8::EncodePublicKey as _;
+    let mut private = [0x33; 66];
+    private[0] = 0x01;
+    let signing = p521::ecdsa::SigningKey::from_slice(&private).unwrap();
+    let spki = signing.verifying_key().to_public_key_der().unwrap();
+    let public = AaPublicKey::from_spki_der(spki.as_bytes()).unwrap();
+    assert!(matches!(public, AaPublicKey::Ec(EcKey::P521(_))));
+    let digest = AaHash::Sha512.digest(&[&CHALLENGE]);
+    let sig: p521::ecdsa::Signature = signing.sign_prehash(&digest).unwrap();
+    assert_eq!(
+        verify(&public, &CHALLENGE, &sig.to_bytes(), Some(AaHash::Sha512)),
+        Ok(())
+    );
+}
+
+#[test]
+fn explicit_parameters_of_an_unknown_curve_are_unsupported() {
+    let key = AaPrivateKey::generate_p256().unwrap();
+    let explicit = ecparams::spki_der_with_explicit_parameters(&key.spki_der().unwrap()).unwrap();
+    // Change P-256's b (SEC 2 §2.4.2): a different curve with the same shape.
+    let b = hex_of("5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b");
+    let at = explicit
+        .windows(32)
+        .position(|w| w == b.as_slice())
+        .unwrap();
+    let mut other = explicit.clone();
+    other[at + 31] ^= 0x01;
+    let err = AaPublicKey::from_spki_der(&other).unwrap_err();
+    assert!(
+        matches!(err, Error::Unsupported(_) | Error::Parse(_)),
+        "{err:?}"
+    );
+}
+
+fn hex_of(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}

@@ -13,9 +13,12 @@
 //!
 //! The SubjectPublicKeyInfo names its domain parameters with a named curve
 //! (id-ecPublicKey and a curve OID) or with BSI's standardizedDomainParameters
-//! (0.4.0.127.0.7.1.2 and the 9303-11 section 9.5.1 parameter ID). Explicit
-//! domain parameters are not supported yet.
+//! (0.4.0.127.0.7.1.2 and the 9303-11 section 9.5.1 parameter ID), or gives
+//! explicit EC domain parameters (RFC 3279 §2.3.5, 9303-11 section 9.2),
+//! recognised by [`crate::ecparams`] as one of the standardized curves.
+//! Explicit DH domain parameters are not supported.
 
+use crate::ecparams::{self, EcParamsError};
 use crate::error::{CardFault, Error, ParseError, ParseErrorKind};
 use crate::lds::{Dg14, decode_oid, encode_oid};
 use crate::pace::KeyAgreement;
@@ -178,7 +181,8 @@ impl ChipPublicKey {
     ///
     /// # Errors
     /// A parse error for malformed DER; [`Error::Unsupported`] for explicit
-    /// domain parameters or a curve or group this crate does not compute in;
+    /// DH domain parameters, implicitlyCA, or a curve or group this crate
+    /// does not compute in (explicit parameters of an unknown curve included);
     /// [`CardFault::BadPublicKey`] when the key is not a valid element.
     pub fn from_spki_der(spki: &[u8]) -> Result<Self, Error> {
         let what = "chipAuthenticationPublicKey";
@@ -204,10 +208,9 @@ impl ChipPublicKey {
                 curve_parameter_id(&decode_oid(p.value)?)
                     .ok_or(Error::Unsupported("Chip Authentication curve"))?
             }
-            (ID_EC_PUBLIC_KEY, _) => {
-                return Err(Error::Unsupported(
-                    "Chip Authentication key with explicit EC domain parameters",
-                ));
+            (ID_EC_PUBLIC_KEY, Some(p)) => explicit_curve_parameter_id(p.raw)?,
+            (ID_EC_PUBLIC_KEY, None) => {
+                return Err(bad("EC key without domain parameters").into());
             }
             (ID_STANDARDIZED_DOMAIN_PARAMETERS, Some(p)) if p.tag == TAG_INTEGER => {
                 u32_of(p.value).ok_or(bad("standardized domain parameter ID"))?
@@ -356,6 +359,21 @@ fn curve_parameter_id(oid: &str) -> Option<u32> {
         "1.3.36.3.3.2.8.1.1.13" => 17,
         _ => return None,
     })
+}
+
+/// The parameter ID of the curve that explicit `ECParameters` (or any `EcpkParameters`) denote.
+fn explicit_curve_parameter_id(params: &[u8]) -> Result<u32, Error> {
+    match ecparams::named_curve_der(params) {
+        Ok(Some(curve)) => curve_parameter_id(&curve.oid().to_string())
+            .ok_or(Error::Unsupported("Chip Authentication curve")),
+        Ok(None) => Err(Error::Unsupported(
+            "Chip Authentication key on explicit parameters of an unknown curve",
+        )),
+        Err(EcParamsError::Malformed(_)) => Err(bad("EC domain parameters").into()),
+        Err(_) => Err(Error::Unsupported(
+            "Chip Authentication EC domain parameters (implicitlyCA or another version)",
+        )),
+    }
 }
 
 /// The named-curve OID of a curve.

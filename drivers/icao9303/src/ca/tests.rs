@@ -296,3 +296,29 @@ fn garbage_infos_and_keys_are_errors_not_panics() {
     assert!(check_general_authenticate_response(&[0x7C, 0x00]).is_ok());
     assert!(check_general_authenticate_response(&[0x7D, 0x00]).is_err());
 }
+
+#[test]
+fn explicit_ec_domain_parameters_name_the_same_key() {
+    for id in [8, 12, 13, 15, 17, 18] {
+        let chip = ChipKeyPair::generate(id).unwrap();
+        let named = chip.spki_der().unwrap();
+        let explicit = crate::ecparams::spki_der_with_explicit_parameters(&named).unwrap();
+        assert_ne!(named, explicit);
+        let key = ChipPublicKey::from_spki_der(&explicit).unwrap();
+        assert_eq!(key.parameter_id(), id);
+        assert_eq!(key.public_key(), chip.public_key());
+    }
+}
+
+#[test]
+fn explicit_parameters_of_a_changed_curve_are_unsupported() {
+    let chip = ChipKeyPair::generate(12).unwrap();
+    let mut explicit =
+        crate::ecparams::spki_der_with_explicit_parameters(&chip.spki_der().unwrap()).unwrap();
+    // The last byte of P-256's b (SEC 2 §2.4.2): 4b.
+    let b_tail = [0x3b, 0xce, 0x3c, 0x3e, 0x27, 0xd2, 0x60, 0x4b];
+    let at = explicit.windows(8).position(|w| w == b_tail).unwrap();
+    explicit[at + 7] ^= 0x01;
+    let err = ChipPublicKey::from_spki_der(&explicit).unwrap_err();
+    assert!(matches!(err, Error::Unsupported(_)), "{err:?}");
+}

@@ -426,7 +426,7 @@ fn verify_ecdsa_generic(
     plain: bool,
 ) -> Verification {
     use der::Decode;
-    let curve = match crate::weierstrass::Curve::new(params) {
+    let curve = match crate::weierstrass::Curve::cached(params) {
         Ok(c) => c,
         Err(e) => return Verification::Unsupported(format!("{}: {e}", params.name)),
     };

@@ -534,9 +534,9 @@ where
 mod generic {
     use super::{Curve, Error, weierstrass};
 
-    /// The generic curve of `curve`.
-    fn arith(curve: Curve) -> Result<weierstrass::Curve, Error> {
-        weierstrass::Curve::new(
+    /// The generic curve of `curve`, prepared once per process.
+    fn arith(curve: Curve) -> Result<&'static weierstrass::Curve, Error> {
+        weierstrass::Curve::cached(
             curve
                 .generic_params()
                 .ok_or(Error::ApiMisuse("curve has a crate, not generic"))?,
