@@ -8,49 +8,34 @@
 
 use std::path::{Path, PathBuf};
 
-use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 mod common;
 
-use common::kioskctl;
+use common::{OnReader, READER, kioskctl};
 use serde_json::Value;
 use test_pki::{PkiOptions, SodOptions, TestPki};
-use virtual_emrtd::{
-    AaKey, CaConfig, ChipProfile, Misbehaviour, PaceConfig, VirtualChip, VpcdCard,
-};
+use virtual_emrtd::{AaKey, CaConfig, ChipProfile, Misbehaviour, PaceConfig, VirtualChip};
 
-const READER: &str = "Virtual PCD 00 01";
-const VPCD: &str = "127.0.0.1:35964";
 const TD3: &str =
     "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10";
 /// The data groups a virtual chip can hold, by number and file identifier.
 const DG_FIDS: [(u8, u16); 4] = [(1, 0x0101), (2, 0x0102), (14, 0x010E), (15, 0x010F)];
 
-static READER_LOCK: Mutex<()> = Mutex::new(());
-
 /// A virtual chip on the reader and a trust store, for one test.
 struct Lane {
-    card: Option<VpcdCard>,
     store: PathBuf,
-    _lock: MutexGuard<'static, ()>,
+    _on: OnReader,
 }
 
 impl Drop for Lane {
     fn drop(&mut self) {
-        if let Some(card) = self.card.take() {
-            let _ = card.remove();
-        }
-        let _ = card_reader::Readers::establish()
-            .unwrap()
-            .wait_for_removal(READER, Duration::from_secs(5));
         let _ = std::fs::remove_dir_all(&self.store);
     }
 }
 
 /// Builds the chip, signs its data groups with `signer` into EF.SOD, trusts `trusted`, inserts the chip.
 fn lane(profile: ChipProfile, signer: &TestPki, sod: &SodOptions, trusted: &[&[u8]]) -> Lane {
-    let lock = READER_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let mut chip = VirtualChip::new(profile).unwrap();
     let dgs: Vec<(u8, Vec<u8>)> = DG_FIDS
         .iter()
@@ -85,15 +70,9 @@ fn lane(profile: ChipProfile, signer: &TestPki, sod: &SodOptions, trusted: &[&[u
         );
         std::fs::remove_file(file).unwrap();
     }
-    let card = virtual_emrtd::connect(chip, VPCD.parse().unwrap()).unwrap();
-    card_reader::Readers::establish()
-        .unwrap()
-        .wait_for_card(READER, Duration::from_secs(5))
-        .unwrap();
     Lane {
-        card: Some(card),
         store,
-        _lock: lock,
+        _on: common::insert(chip),
     }
 }
 

@@ -8,23 +8,17 @@
 #![allow(clippy::unwrap_used)]
 
 use std::process::Output;
-use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
 
 mod common;
 
-use common::kioskctl;
+use common::{OnReader, READER, kioskctl};
 use serde_json::Value;
-use virtual_emrtd::{ChipProfile, VirtualChip, VpcdCard};
+use virtual_emrtd::{ChipProfile, VirtualChip};
 
-const READER: &str = "Virtual PCD 00 01";
-const VPCD: &str = "127.0.0.1:35964";
 const TD3: &str =
     "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10\n";
 const TD1_LONG: &str = "I<UTOD23145890<7349<<<<<<<<<<<\n3407127M9507122UTO<<<<<<<<<<<2\nSTEVENSON<<PETER<JOHN<<<<<<<<<\n";
 const TD2: &str = "I<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<\nD231458907UTO7408122F1204159<<<<<<<6\n";
-
-static READER_LOCK: Mutex<()> = Mutex::new(());
 
 fn json(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
@@ -115,34 +109,8 @@ fn mrz_parse_human_output_is_a_table() {
     );
 }
 
-/// A virtual chip on the second vpcd reader, for the duration of a test.
-struct OnReader {
-    card: Option<VpcdCard>,
-    _lock: MutexGuard<'static, ()>,
-}
-
-impl Drop for OnReader {
-    fn drop(&mut self) {
-        if let Some(card) = self.card.take() {
-            let _ = card.remove();
-        }
-        let readers = card_reader::Readers::establish().unwrap();
-        let _ = readers.wait_for_removal(READER, Duration::from_secs(5));
-    }
-}
-
 fn insert(profile: ChipProfile) -> OnReader {
-    let lock = READER_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let chip = VirtualChip::new(profile).unwrap();
-    let card = virtual_emrtd::connect(chip, VPCD.parse().unwrap()).unwrap();
-    card_reader::Readers::establish()
-        .unwrap()
-        .wait_for_card(READER, Duration::from_secs(5))
-        .unwrap();
-    OnReader {
-        card: Some(card),
-        _lock: lock,
-    }
+    common::insert(VirtualChip::new(profile).unwrap())
 }
 
 #[test]
@@ -222,7 +190,7 @@ fn chip_read_with_the_wrong_mrz_is_an_access_control_error() {
 
 #[test]
 fn chip_read_without_a_card_times_out_clearly() {
-    let _lock = READER_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let _lock = common::reader_lock();
     let out = kioskctl(
         &[
             "chip",

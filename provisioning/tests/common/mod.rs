@@ -1,7 +1,14 @@
 //! Helpers shared by the `kioskctl` test binaries.
 
+// Each test binary uses only part of this module.
+#![allow(dead_code)]
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use virtual_emrtd::{VirtualChip, VpcdCard};
 
 /// Runs the built `kioskctl` with `args`, feeding `stdin`, and returns what it did.
 pub(crate) fn kioskctl(args: &[&str], stdin: &str) -> Output {
@@ -19,4 +26,50 @@ pub(crate) fn kioskctl(args: &[&str], stdin: &str) -> Output {
         .write_all(stdin.as_bytes())
         .expect("stdin accepts the input");
     child.wait_with_output().expect("kioskctl finishes")
+}
+
+/// The vpcd reader the `kioskctl` tests use (the card-reader tests use "… 00 00").
+pub(crate) const READER: &str = "Virtual PCD 00 01";
+/// vpcd's port for [`READER`].
+const VPCD: &str = "127.0.0.1:35964";
+
+/// One test at a time on [`READER`] within a test binary.
+static READER_LOCK: Mutex<()> = Mutex::new(());
+
+/// A virtual chip on [`READER`] for the duration of a test; removed when dropped.
+pub(crate) struct OnReader {
+    card: Option<VpcdCard>,
+    _lock: MutexGuard<'static, ()>,
+}
+
+impl Drop for OnReader {
+    fn drop(&mut self) {
+        if let Some(card) = self.card.take() {
+            let _ = card.remove();
+        }
+        if let Ok(readers) = card_reader::Readers::establish() {
+            let _ = readers.wait_for_removal(READER, Duration::from_secs(5));
+        }
+    }
+}
+
+/// Takes [`READER`] for this test, with no card on it.
+pub(crate) fn reader_lock() -> MutexGuard<'static, ()> {
+    READER_LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Lays `chip` on [`READER`] and waits until pcscd sees it.
+pub(crate) fn insert(chip: VirtualChip) -> OnReader {
+    let lock = reader_lock();
+    let addr = VPCD.parse().expect("VPCD is a socket address");
+    let card =
+        virtual_emrtd::connect(chip, addr).expect("vpcd listens (scripts/test.sh starts pcscd)");
+    card_reader::Readers::establish()
+        .expect("pcscd is running")
+        .wait_for_card(READER, Duration::from_secs(5))
+        .expect("pcscd sees the card");
+    OnReader {
+        card: Some(card),
+        _lock: lock,
+    }
 }
