@@ -154,22 +154,8 @@ fn read_chip(opts: &ChipReadArgs) -> anyhow::Result<bool> {
                 ms: ms(t.elapsed()),
             });
             let t = Instant::now();
-            let data_groups: Vec<(DataGroup, &[u8])> = doc
-                .files
-                .iter()
-                .filter_map(|f| match (f.file, &f.outcome) {
-                    (FileId::Dg(dg), Ok(bytes)) => Some((dg, bytes.as_slice())),
-                    _ => None,
-                })
-                .collect();
             let issuing_state = dg1_mrz.as_ref().unwrap_or(&given).issuing_state.clone();
-            let pa = icao9303::pa::verify(
-                doc.bytes(FileId::Sod).unwrap_or_default(),
-                &data_groups,
-                &store,
-                &issuing_state,
-                SystemTime::now(),
-            );
+            let pa = doc.passive_authentication(&store, &issuing_state, SystemTime::now());
             steps.push(StepJson {
                 step: "passive authentication",
                 apdus: 0,

@@ -6,13 +6,19 @@
 //! the controller acknowledged that frame's sequence number (retransmitting
 //! a bounded number of times), and gate events ([`GateEvent`]) are queued
 //! for [`GateLink::next_event`]. [`serial::SerialIo`] adapts a Linux serial
-//! port (crate `serialport`) to embedded-io.
+//! port (crate `serialport`) to embedded-io. [`GateWorker`] runs a link on
+//! its own thread for the lane orchestrator: [`GateOrder`]s in,
+//! [`GateReport`]s out, heartbeats in between.
 #![forbid(unsafe_code)]
 
 mod error;
 mod link;
 pub mod serial;
+pub mod worker;
 
 pub use error::GateError;
-pub use gate_protocol::{Command, GateEvent, GateMode, LeafState, Light, NakReason, Occupancy};
+pub use gate_protocol::{
+    Command, FaultCode, GateEvent, GateMode, LeafState, Light, NakReason, Occupancy,
+};
 pub use link::{Ack, GateLink, LinkConfig};
+pub use worker::{GateClosed, GateHandle, GateOrder, GateReport, GateWorker, WorkerConfig};

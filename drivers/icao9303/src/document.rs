@@ -1,13 +1,14 @@
 //! Reading a whole document: EF.COM, every data group it lists, and EF.SOD;
 //! then checking that the chip is not a copy ([`verify_chip`]).
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::aa::{AaFailure, AaPublicKey, ActiveAuthenticationInfo};
 use crate::ca;
 use crate::channel::CardChannel;
 use crate::error::Error;
 use crate::lds::{Com, DataGroup, Dg14, Dg15, FileId};
+use crate::pa::{self, PaReport, TrustStore};
 use crate::session::Session;
 use crate::verdict::CloneCheck;
 
@@ -45,6 +46,37 @@ impl DocumentRead {
             .iter()
             .find(|f| f.file == file)
             .and_then(|f| f.outcome.as_deref().ok())
+    }
+
+    /// Every data group read, with its bytes, in the order read.
+    pub fn data_groups(&self) -> Vec<(DataGroup, &[u8])> {
+        self.files
+            .iter()
+            .filter_map(|f| match (f.file, &f.outcome) {
+                (FileId::Dg(dg), Ok(bytes)) => Some((dg, bytes.as_slice())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Passive Authentication of what was read (9303-11 section 5.1):
+    /// EF.SOD's signature and DS chain against `trust`, and every data group's hash.
+    ///
+    /// `issuing_state` is the state the DS certificate must name (from DG1,
+    /// else the scanned MRZ). A missing EF.SOD fails the check.
+    pub fn passive_authentication(
+        &self,
+        trust: &TrustStore,
+        issuing_state: &str,
+        at: SystemTime,
+    ) -> PaReport {
+        pa::verify(
+            self.bytes(FileId::Sod).unwrap_or_default(),
+            &self.data_groups(),
+            trust,
+            issuing_state,
+            at,
+        )
     }
 }
 

@@ -16,6 +16,9 @@
 
 use std::fmt;
 
+mod encode;
+pub use encode::{EncodeError, Td3Fields, encode_td3};
+
 /// The layout of an MRZ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {

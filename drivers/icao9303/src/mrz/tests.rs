@@ -1420,3 +1420,108 @@ fn date_errors_do_not_print_the_date() {
     );
     assert!(shown.contains("birth date"), "{shown}");
 }
+
+#[test]
+fn encoded_td3_parses_strictly_back_to_its_fields() {
+    let f = Td3Fields {
+        document_code: "P",
+        issuing_state: "THA",
+        primary: "SRISUK",
+        secondary: "NARIN KANDA",
+        document_number: "AA1234567",
+        nationality: "THA",
+        birth_date: "900412",
+        sex: 'F',
+        expiry_date: "310101",
+        optional: "",
+    };
+    let text = encode_td3(&f).unwrap();
+    let m = parse(&text, Mode::Strict).unwrap();
+    assert_eq!(m.format, Format::Td3);
+    assert_eq!(m.issuing_state, "THA");
+    assert_eq!(m.document_number, "AA1234567");
+    assert_eq!(m.primary_identifier, "SRISUK");
+    assert_eq!(m.secondary_identifier, "NARIN KANDA");
+    assert_eq!(m.birth_date, "900412");
+    assert_eq!(m.expiry_date, "310101");
+    // The ICAO specimen, rebuilt from its fields, is byte for byte the same.
+    let specimen = Td3Fields {
+        document_code: "P",
+        issuing_state: "UTO",
+        primary: "ERIKSSON",
+        secondary: "ANNA MARIA",
+        document_number: "L898902C3",
+        nationality: "UTO",
+        birth_date: "740812",
+        sex: 'F',
+        expiry_date: "120415",
+        optional: "ZE184226B",
+    };
+    assert_eq!(
+        encode_td3(&specimen).unwrap(),
+        "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10"
+    );
+}
+
+#[test]
+fn encode_td3_refuses_bad_fields_by_name() {
+    let ok = Td3Fields {
+        document_code: "P",
+        issuing_state: "THA",
+        primary: "A",
+        secondary: "B",
+        document_number: "X1",
+        nationality: "THA",
+        birth_date: "900412",
+        sex: 'F',
+        expiry_date: "310101",
+        optional: "",
+    };
+    let cases: [(Td3Fields<'_>, &str); 6] = [
+        (
+            Td3Fields {
+                document_number: "ABCDEFGHIJ",
+                ..ok.clone()
+            },
+            "document_number",
+        ),
+        (
+            Td3Fields {
+                issuing_state: "tha",
+                ..ok.clone()
+            },
+            "issuing_state",
+        ),
+        (
+            Td3Fields {
+                birth_date: "9004",
+                ..ok.clone()
+            },
+            "birth_date",
+        ),
+        (
+            Td3Fields {
+                sex: 'Q',
+                ..ok.clone()
+            },
+            "sex",
+        ),
+        (
+            Td3Fields {
+                primary: "O'BRIEN",
+                ..ok.clone()
+            },
+            "primary",
+        ),
+        (
+            Td3Fields {
+                optional: "123456789012345",
+                ..ok.clone()
+            },
+            "optional",
+        ),
+    ];
+    for (f, field) in cases {
+        assert_eq!(encode_td3(&f).unwrap_err().field, field);
+    }
+}
