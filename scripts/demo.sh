@@ -1,21 +1,15 @@
 #!/usr/bin/env bash
-# The demo: a virtual ePassport is laid on the virtual reader "Virtual PCD 00 00"
-# and read through pcscd, exactly as a real passport on a real reader would be.
+# The demo: the whole lane with no hardware (`asean-lane demo`). Travellers
+# one after another: each one's virtual passport chip is laid on the vpcd
+# reader "Virtual PCD 00 00" and read through pcscd, exactly as a real
+# passport on a real reader would be; the MRZ scanner is simulated on a
+# pseudo-terminal and the gate firmware runs on this host. Extra arguments
+# go to `asean-lane demo` (--travellers FILE, --store PATH).
 # Installs and starts what it needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh
 setup
 
-MRZ=tests/virtual-emrtd/assets/specimen-td3.mrz
-READER="Virtual PCD 00 00"
-cargo build -q -p provisioning -p virtual-emrtd
-
-target/debug/virtual-emrtd --mrz-file "$MRZ" --port 35963 &
-chip=$!
-trap 'kill $chip 2>/dev/null || true' EXIT
-
-echo "== reading the virtual passport on \"$READER\""
-target/debug/kioskctl chip read --reader "$READER" --mrz-file "$MRZ" --out out/demo
-echo "== files and face image written to out/demo/"
-ls -l out/demo
+cargo build -q -p kiosk-app --bin asean-lane
+exec target/debug/asean-lane demo "$@"

@@ -10,6 +10,7 @@
 //! direction = "arrival"            # or "departure"
 //! store = "/var/lib/asean-lane/passages.sqlite"
 //! trust_store = "/var/lib/asean-lane/trust"
+//! signing_key = "/var/lib/asean-lane/identity/record-signing.key"  # optional (default shown)
 //!
 //! [devices]
 //! reader = "Virtual PCD 00 00"     # PC/SC reader name
@@ -57,6 +58,9 @@ use crate::session::{FaceSettings, SessionConfig, Timeouts};
 #[cfg(test)]
 mod tests;
 
+/// Where the unit's record-signing key is, unless the configuration says otherwise.
+pub const DEFAULT_SIGNING_KEY: &str = "/var/lib/asean-lane/identity/record-signing.key";
+
 /// The lane's whole configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -78,6 +82,8 @@ pub struct Config {
     pub store: PathBuf,
     /// The CSCA trust store directory.
     pub trust_store: PathBuf,
+    /// The unit's record-signing key (64 hex digits: the Ed25519 seed).
+    pub signing_key: PathBuf,
     /// Face verification, or `None` for a lane without biometrics.
     pub biometrics: Option<BiometricsConfig>,
     /// Step timeouts.
@@ -196,6 +202,9 @@ impl Config {
         };
         let store = top.path("store")?;
         let trust_store = top.path("trust_store")?;
+        let signing_key = top
+            .opt_path("signing_key")?
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_SIGNING_KEY));
 
         let mut d = top.section("devices")?;
         let devices = Devices {
@@ -322,6 +331,7 @@ impl Config {
             watch_list,
             store,
             trust_store,
+            signing_key,
             biometrics,
             timeouts,
             document_retries,

@@ -1,19 +1,26 @@
-//! The ASEAN Lane appliance: lane state machine, policy, store and sync.
+//! The ASEAN Lane appliance (`asean-lane`): lane state machine, rules,
+//! store, runtime and devices.
 //!
-//! Built so far, all pure or synchronous and tested on the host (issue 4):
 //! [`config`] (the lane's TOML, validated with errors naming the key),
 //! [`policy`] (the lane rules, each decision with its reason codes),
 //! [`session`] (the one lane state machine: events in, actions out; the
-//! exit opens only after a committed approved record), [`face`] (the face
-//! verification unit's trait and a simulated unit) and [`store`] (the
-//! durable, signed, hash-chained passage records). Not built yet: the tokio
-//! orchestrator that joins them to the devices, the sync worker and the
-//! `asean-lane` binary (issues 4 and 5); the chip-reading demo runs through
-//! `kioskctl chip read` (see the README).
+//! exit opens only after a committed approved record), [`lane`] (the state
+//! machine joined to the rules and the store, and its tokio runtime),
+//! [`devices`] (the chip reader and the MRZ scanner as the lane uses them),
+//! [`face`] (the face unit's trait and a simulated unit), [`store`] (the
+//! durable, signed, hash-chained passage records), [`appliance`] (a lane
+//! put together from its configuration) and, with the `demo` feature,
+//! [`demo`] (the whole lane on simulated devices).
 #![forbid(unsafe_code)]
 
+pub mod appliance;
 pub mod config;
+pub mod devices;
 pub mod face;
+pub mod lane;
 pub mod policy;
 pub mod session;
 pub mod store;
+
+#[cfg(feature = "demo")]
+pub mod demo;

@@ -109,13 +109,7 @@ impl DocumentFacts {
     /// The anti-passback key of this document (see [`PassageKey`]).
     #[must_use]
     pub fn passage_key(&self) -> PassageKey {
-        let mut h = Sha256::new();
-        h.update(b"asean-lane/passage/v1");
-        h.update([0u8]);
-        h.update(self.issuing_state.trim_end_matches('<').as_bytes());
-        h.update([0u8]);
-        h.update(self.document_number.trim_end_matches('<').as_bytes());
-        PassageKey(h.finalize().into())
+        PassageKey::of(&self.issuing_state, &self.document_number)
     }
 }
 
@@ -134,6 +128,20 @@ impl fmt::Debug for DocumentFacts {
 /// identifies a document for anti-passback without naming it.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PassageKey(pub [u8; 32]);
+
+impl PassageKey {
+    /// The key of the document with this issuing state and number.
+    #[must_use]
+    pub fn of(issuing_state: &str, document_number: &str) -> Self {
+        let mut h = Sha256::new();
+        h.update(b"asean-lane/passage/v1");
+        h.update([0u8]);
+        h.update(issuing_state.trim_end_matches('<').as_bytes());
+        h.update([0u8]);
+        h.update(document_number.trim_end_matches('<').as_bytes());
+        PassageKey(h.finalize().into())
+    }
+}
 
 impl fmt::Debug for PassageKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -40,7 +40,7 @@ use crate::policy::{
 pub use crate::store::RecordId;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 /// How the lane sequences a traveller (from the lane's config).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,7 +9,8 @@ use super::*;
 const SPECIMEN: &str = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\n\
                         L898902C36UTO7408122F1204159ZE184226B<<<<<10";
 
-fn config(biometrics: bool) -> SessionConfig {
+/// The lane settings the state machine's tests (and the lane core's) use.
+pub(crate) fn config(biometrics: bool) -> SessionConfig {
     SessionConfig {
         direction: Direction::Arrival,
         biometrics: biometrics.then_some(FaceSettings {

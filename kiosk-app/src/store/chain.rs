@@ -104,6 +104,9 @@ pub(crate) fn from_row(row: &Row<'_>) -> Result<StoredRecord, &'static str> {
         "no_usable_capture" => Biometrics::NoUsableCapture {
             tries: get(row, 25, "bio_tries")?,
         },
+        "skipped" => Biometrics::Skipped,
+        "unit_fault" => Biometrics::UnitFault,
+        "no_reference" => Biometrics::NoReference,
         _ => return Err("biometrics"),
     };
     // Columns the kind does not use must be NULL, and used ones must match.
@@ -186,5 +189,8 @@ pub(crate) fn biometrics_columns(
         Biometrics::NoUsableCapture { tries } => {
             ("no_usable_capture", None, None, None, Some(tries))
         }
+        Biometrics::Skipped => ("skipped", None, None, None, None),
+        Biometrics::UnitFault => ("unit_fault", None, None, None, None),
+        Biometrics::NoReference => ("no_reference", None, None, None, None),
     }
 }

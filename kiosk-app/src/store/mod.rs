@@ -16,6 +16,7 @@
 
 mod chain;
 mod error;
+mod recent;
 pub mod record;
 mod schema;
 mod verify;

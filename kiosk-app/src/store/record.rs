@@ -20,7 +20,7 @@
 //! | genuine | u8: 0 or 1 |
 //! | failed checks | list of strings |
 //! | permitted stay | u8 0 (none), or u8 1 then u32 days big-endian |
-//! | biometrics | u8: 0 not configured; 1 face match then u16 score, u16 threshold (per mille) and u8 matched; 2 no usable capture then u8 tries |
+//! | biometrics | u8: 0 not configured; 1 face match then u16 score, u16 threshold (per mille) and u8 matched; 2 no usable capture then u8 tries; 3 skipped (already referred); 4 face unit fault; 5 no reference image on the chip |
 //!
 //! A string is its UTF-8 length as u32 big-endian, then the bytes; a list is
 //! its element count as u32 big-endian, then each string. Every field has a
@@ -256,6 +256,12 @@ pub enum Biometrics {
         /// Captures tried.
         tries: u8,
     },
+    /// Required, not attempted: the traveller was already referred or redirected.
+    Skipped,
+    /// Required, but the face unit failed.
+    UnitFault,
+    /// Required, but the chip held no usable face image.
+    NoReference,
 }
 
 /// One traveller's passage, as the lane hands it to the store.
@@ -374,6 +380,9 @@ impl PassageRecord {
                 out.push(2);
                 out.push(tries);
             }
+            Biometrics::Skipped => out.push(3),
+            Biometrics::UnitFault => out.push(4),
+            Biometrics::NoReference => out.push(5),
         }
         out
     }

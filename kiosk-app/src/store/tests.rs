@@ -728,3 +728,38 @@ fn canonical_encoding_is_fixed() {
         "bcd4640fe6caa0f5df899c5fc0408af60765f026db85e886531b232ef55d8446"
     );
 }
+
+#[test]
+fn recent_passages_are_the_approved_ones_since_the_given_time() {
+    use crate::policy::{PassageHistory, PassageKey};
+    let dir = TempDir::new("recent");
+    let store = Store::open(dir.db(), &StoreConfig::new(random_key())).unwrap();
+    let mut approved = record(1);
+    approved.time_unix_ms = 1_000_000;
+    approved.decision = Decision::Approved;
+    let mut referred = record(2);
+    referred.time_unix_ms = 2_000_000;
+    referred.decision = Decision::Referred;
+    referred.document.document_number = "OTHER123".into();
+    let mut old = record(3);
+    old.time_unix_ms = 10;
+    old.decision = Decision::Approved;
+    old.document.document_number = "OLD12345".into();
+    for r in [approved.clone(), referred.clone(), old.clone()] {
+        store.append(r).unwrap();
+    }
+    let recent = store.recent_passages(500_000).unwrap();
+    let key =
+        |r: &PassageRecord| PassageKey::of(&r.document.issuing_state, &r.document.document_number);
+    assert_eq!(recent.last_passage_unix_s(&key(&approved)), Some(1_000));
+    assert_eq!(
+        recent.last_passage_unix_s(&key(&referred)),
+        None,
+        "referred"
+    );
+    assert_eq!(
+        recent.last_passage_unix_s(&key(&old)),
+        None,
+        "before the window"
+    );
+}

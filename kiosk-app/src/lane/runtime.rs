@@ -1,0 +1,301 @@
+//! The appliance's runtime: one tokio task runs the [`LaneCore`]; blocking
+//! device work runs on tokio's blocking pool; the store has its own thread.
+//!
+//! Every device reports into one bounded channel of [`Input`]s; a tick
+//! every 100 ms lets the state machine check its deadlines. Nothing the
+//! devices do can stall the loop: a chip that never answers is timed out by
+//! the state machine while its read is still running.
+
+use std::sync::mpsc as std_mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime};
+
+use card_reader::Readers;
+use icao9303::mrz::Mrz;
+use icao9303::pa::TrustStore;
+use tokio::sync::{broadcast, mpsc};
+
+use crate::devices::chip::{self, ChipConfig, ChipData, ChipError};
+use crate::face::{FaceError, FaceVerifier};
+use crate::lane::{GateNotice, GateStep, LaneCore, LaneEvent, Work};
+use crate::session::{Device, Event};
+use crate::store::{Store, StoreError};
+
+/// How often the state machine checks its deadlines.
+pub const TICK: Duration = Duration::from_millis(100);
+
+/// Inputs the lane's loop takes from devices and the officer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// An event for the state machine.
+    Event(Event),
+    /// A gate report with no state-machine event of its own (told onwards).
+    Gate(GateNotice),
+    /// Stop the lane.
+    Shutdown,
+}
+
+/// Where the chip comes from: a PC/SC reader, or a test chip.
+pub trait ChipSource: Send + Sync {
+    /// Reads the chip of the document with this MRZ (see [`chip::read_chip`]).
+    ///
+    /// # Errors
+    /// [`ChipError::Removed`] when the document left, else [`ChipError::Failed`].
+    fn read(&self, mrz: &Mrz) -> Result<ChipData, ChipError>;
+
+    /// Waits up to `timeout` for a document on the reader; whether one came.
+    fn wait_for_card(&self, timeout: Duration) -> bool;
+}
+
+/// A PC/SC reader through pcscd.
+pub struct PcscReader {
+    readers: Readers,
+    config: ChipConfig,
+}
+
+impl PcscReader {
+    /// The reader named in `config`, through the PC/SC service.
+    ///
+    /// # Errors
+    /// When the PC/SC service is not running.
+    pub fn new(config: ChipConfig) -> Result<Self, icao9303::ChannelError> {
+        Ok(Self {
+            readers: Readers::establish()?,
+            config,
+        })
+    }
+}
+
+impl ChipSource for PcscReader {
+    fn read(&self, mrz: &Mrz) -> Result<ChipData, ChipError> {
+        chip::read_chip(&self.readers, &self.config, mrz)
+    }
+
+    fn wait_for_card(&self, timeout: Duration) -> bool {
+        self.readers
+            .wait_for_card(&self.config.reader, timeout)
+            .is_ok()
+    }
+}
+
+/// The devices and stores the runtime works with.
+pub struct LaneIo {
+    /// The chip reader.
+    pub chip: Arc<dyn ChipSource>,
+    /// The CSCA trust store for Passive Authentication.
+    pub trust: Arc<TrustStore>,
+    /// The face unit, when the lane verifies faces.
+    pub face: Option<Arc<Mutex<dyn FaceVerifier + Send>>>,
+    /// Takes gate orders (must not block: the gate worker queues them).
+    pub gate: Box<dyn FnMut(GateStep) + Send>,
+    /// The passage-record store (moved to its own thread).
+    pub store: Store,
+    /// How long a removed document may take to come back.
+    pub document_wait: Duration,
+}
+
+/// A sender for device threads; `blocking_send` from threads, `send` from tasks.
+pub type InputSender = mpsc::Sender<Input>;
+
+/// The channel the lane's loop reads: its sender for devices, its receiver for [`run`].
+#[must_use]
+pub fn channel() -> (InputSender, mpsc::Receiver<Input>) {
+    mpsc::channel(256)
+}
+
+/// Runs the lane until [`Input::Shutdown`] or every sender is gone.
+///
+/// `first` is the work [`LaneCore::new`] returned. Each [`LaneEvent`] goes to
+/// `events` (nobody listening is fine).
+pub async fn run(
+    mut core: LaneCore,
+    first: Vec<Work>,
+    mut io: LaneIo,
+    inputs: (InputSender, mpsc::Receiver<Input>),
+    events: broadcast::Sender<LaneEvent>,
+) {
+    let (tx, mut rx) = inputs;
+    let store = spawn_store(io.store, tx.clone(), events.clone());
+    let io_rest = Rest {
+        chip: io.chip.clone(),
+        trust: io.trust.clone(),
+        face: io.face.take(),
+        document_wait: io.document_wait,
+        store,
+        tx: tx.clone(),
+    };
+    drop(tx);
+    for w in first {
+        io_rest.dispatch(w, &mut io.gate);
+    }
+    publish(&mut core, &events);
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        let input = tokio::select! {
+            biased;
+            input = rx.recv() => match input {
+                Some(input) => input,
+                None => break,
+            },
+            _ = tick.tick() => Input::Event(Event::Tick),
+        };
+        match input {
+            Input::Event(event) => {
+                for w in core.handle(event, Instant::now(), SystemTime::now()) {
+                    io_rest.dispatch(w, &mut io.gate);
+                }
+            }
+            Input::Gate(notice) => {
+                let _ = events.send(LaneEvent::Gate(notice));
+            }
+            Input::Shutdown => break,
+        }
+        publish(&mut core, &events);
+    }
+    // The store thread ends when its sender goes; the gate's watchdog makes
+    // the gate safe when the kiosk stops.
+    (io.gate)(GateStep::TurnBack);
+}
+
+/// Sends the core's events to the listeners.
+fn publish(core: &mut LaneCore, events: &broadcast::Sender<LaneEvent>) {
+    for e in core.take_events() {
+        // No listener is not an error.
+        let _ = events.send(e);
+    }
+}
+
+/// A job for the store thread.
+enum StoreJob {
+    Record {
+        passage: crate::session::PassageId,
+        record: Box<crate::store::PassageRecord>,
+    },
+    Audit(crate::store::AuditEntry),
+}
+
+/// Everything `dispatch` needs but the gate.
+struct Rest {
+    chip: Arc<dyn ChipSource>,
+    trust: Arc<TrustStore>,
+    face: Option<Arc<Mutex<dyn FaceVerifier + Send>>>,
+    document_wait: Duration,
+    store: std_mpsc::Sender<StoreJob>,
+    tx: InputSender,
+}
+
+impl Rest {
+    /// Starts one piece of work; its result comes back through the channel.
+    fn dispatch(&self, work: Work, gate: &mut Box<dyn FnMut(GateStep) + Send>) {
+        match work {
+            Work::ReadChip { passage, mrz } => {
+                let chip = self.chip.clone();
+                let trust = self.trust.clone();
+                let tx = self.tx.clone();
+                let wait = self.document_wait;
+                tokio::task::spawn_blocking(move || {
+                    let event = match chip.read(&mrz) {
+                        Ok(data) => Event::ChipRead {
+                            passage,
+                            read: Box::new(chip::assess(&data, &mrz, &trust, SystemTime::now())),
+                        },
+                        Err(ChipError::Removed) => {
+                            let _ = tx.blocking_send(Input::Event(Event::DocumentRemoved));
+                            if !chip.wait_for_card(wait) {
+                                return;
+                            }
+                            Event::DocumentReplaced
+                        }
+                        Err(ChipError::Failed { failure, message }) => {
+                            tracing::warn!(passage = passage.0, %message, "chip read failed");
+                            Event::ChipFailed { passage, failure }
+                        }
+                    };
+                    let _ = tx.blocking_send(Input::Event(event));
+                });
+            }
+            Work::VerifyFace { passage, reference } => {
+                let tx = self.tx.clone();
+                let face = self.face.clone();
+                tokio::task::spawn_blocking(move || {
+                    let result = match face {
+                        Some(unit) => match unit.lock() {
+                            Ok(mut unit) => unit.verify(&reference),
+                            Err(_) => Err(FaceError::Unit("face unit lock poisoned".into())),
+                        },
+                        None => Err(FaceError::Unit("no face unit configured".into())),
+                    };
+                    let _ = tx.blocking_send(Input::Event(Event::FaceResult { passage, result }));
+                });
+            }
+            Work::Record { passage, record } => {
+                if self
+                    .store
+                    .send(StoreJob::Record { passage, record })
+                    .is_err()
+                {
+                    let _ = self
+                        .tx
+                        .try_send(Input::Event(Event::RecordFailed { passage }));
+                }
+            }
+            Work::Audit(entry) => {
+                if self.store.send(StoreJob::Audit(entry)).is_err() {
+                    let _ = self
+                        .tx
+                        .try_send(Input::Event(Event::DeviceFault(Device::Store)));
+                }
+            }
+            Work::Gate(step) => gate(step),
+        }
+    }
+}
+
+/// The store's thread: commits records and audit entries in order.
+fn spawn_store(
+    store: Store,
+    tx: InputSender,
+    events: broadcast::Sender<LaneEvent>,
+) -> std_mpsc::Sender<StoreJob> {
+    let (jobs, rx) = std_mpsc::channel::<StoreJob>();
+    thread::spawn(move || {
+        for job in rx {
+            let event = match job {
+                StoreJob::Record { passage, record } => match store.append(*record) {
+                    Ok(stored) => {
+                        let _ = events.send(LaneEvent::Recorded {
+                            passage,
+                            record_id: stored.record.id,
+                        });
+                        Event::RecordCommitted {
+                            passage,
+                            record_id: stored.record.id,
+                        }
+                    }
+                    Err(e) => {
+                        log_store_error(&e);
+                        Event::RecordFailed { passage }
+                    }
+                },
+                StoreJob::Audit(entry) => match store.append_audit(&entry) {
+                    Ok(_) => continue,
+                    Err(e) => {
+                        log_store_error(&e);
+                        Event::DeviceFault(Device::Store)
+                    }
+                },
+            };
+            if tx.blocking_send(Input::Event(event)).is_err() {
+                return;
+            }
+        }
+    });
+    jobs
+}
+
+/// Logs a store error (its Display names paths and codes, never record fields).
+fn log_store_error(e: &StoreError) {
+    tracing::error!(error = %e, "store write failed");
+}

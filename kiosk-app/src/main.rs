@@ -1,0 +1,124 @@
+//! `asean-lane`: the lane appliance.
+//!
+//! Exit codes: 0 the lane stopped cleanly (or the configuration is valid),
+//! 1 the lane could not start or failed, 2 the configuration is invalid or
+//! the command line is wrong.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use kiosk_app::appliance;
+use kiosk_app::config::Config;
+use kiosk_app::lane::LaneEvent;
+use kiosk_app::lane::runtime::{self, Input};
+use tokio::sync::broadcast;
+
+/// The ASEAN Lane kiosk: reads the passport, checks it and the lane rules,
+/// records the passage and opens the gate or refers the traveller.
+#[derive(Debug, Parser)]
+#[command(name = "asean-lane", version)]
+struct Cli {
+    /// The lane's configuration file (TOML; see kiosk-app's config module).
+    #[arg(long, default_value = "/etc/asean-lane/lane.toml", global = true)]
+    config: PathBuf,
+    /// Check the configuration and exit: 0 when valid, 2 naming the bad key.
+    #[arg(long)]
+    check_config: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+/// What to run (the lane itself when none is given).
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the lane on its configured devices (the default).
+    Run,
+    /// Run the whole lane with no hardware: virtual chips through pcscd and
+    /// vpcd, a simulated scanner on a pseudo-terminal, the gate firmware on
+    /// this host. Prints each step as it happens.
+    #[cfg(feature = "demo")]
+    Demo(kiosk_app::demo::DemoArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("asean-lane: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    #[cfg(feature = "demo")]
+    if let Some(Command::Demo(args)) = &cli.command {
+        return kiosk_app::demo::run(args);
+    }
+    let config = match Config::load(&cli.config) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("asean-lane: {}: {e}", cli.config.display());
+            return Ok(ExitCode::from(2));
+        }
+    };
+    if cli.check_config {
+        println!("{}: valid", cli.config.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    run_lane(&config)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the lane on the configured devices until Ctrl-C or SIGTERM.
+fn run_lane(config: &Config) -> anyhow::Result<()> {
+    let loaded = appliance::load(config)?;
+    let devices = appliance::open_devices(config)?;
+    let lane = appliance::assemble(config, loaded, devices)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    let (events, mut listener) = broadcast::channel::<LaneEvent>(1024);
+    let stop = lane.inputs.0.clone();
+    rt.block_on(async move {
+        tokio::spawn(async move {
+            while let Ok(event) = listener.recv().await {
+                tracing::info!(?event, "lane");
+            }
+        });
+        tokio::spawn(async move {
+            wait_for_stop_signal().await;
+            let _ = stop.send(Input::Shutdown).await;
+        });
+        runtime::run(lane.core, lane.first, lane.io, lane.inputs, events).await;
+    });
+    Ok(())
+}
+
+/// Waits for Ctrl-C or SIGTERM (systemd's stop).
+async fn wait_for_stop_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(e) => {
+            tracing::warn!(error = %e, "SIGTERM cannot be watched; only Ctrl-C stops the lane");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
