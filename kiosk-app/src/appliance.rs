@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 
 use crate::config::{Config, ScannerFraming};
 use crate::devices::chip::ChipConfig;
-use crate::devices::scanner::{ScannerReport, spawn_scanner};
+use crate::devices::scanner::{Reopen, ScannerReport, spawn_scanner};
 use crate::face::FaceVerifier;
 use crate::lane::runtime::{self, ChipSource, Input, InputSender, LaneIo, PcscReader};
 use crate::lane::{GateNotice, GateStep, LaneCore, LaneSettings, Work, unix_ms};
@@ -73,6 +73,8 @@ pub enum StartError {
 pub struct Devices {
     /// The MRZ scanner's serial line.
     pub scanner: SerialLine,
+    /// Opens the scanner's line again after it failed (unplugged), if it can be.
+    pub scanner_reopen: Option<Reopen<SerialLine>>,
     /// The gate controller's serial line.
     pub gate: SerialIo,
     /// The chip reader.
@@ -168,8 +170,20 @@ pub fn open_devices(config: &Config) -> Result<Devices, StartError> {
         path: config.devices.reader.clone(),
         problem: e.to_string(),
     })?;
+    let framing = scanner_framing(config.devices.scanner_framing);
+    let reopen: Reopen<SerialLine> = Box::new(move || {
+        let line = SerialLine::open(&scanner_path, &SerialConfig::default()).ok()?;
+        Some(Scanner::new(
+            line,
+            ScannerConfig {
+                framing,
+                ..ScannerConfig::default()
+            },
+        ))
+    });
     Ok(Devices {
         scanner,
+        scanner_reopen: Some(reopen),
         gate,
         chip: Arc::new(chip),
         face: None,
@@ -191,19 +205,16 @@ pub fn assemble(
         return Err(StartError::NoFaceUnit);
     }
     let (tx, rx) = runtime::channel();
-    let framing = match config.devices.scanner_framing {
-        ScannerFraming::Lines => Framing::Lines,
-        ScannerFraming::StxEtx => Framing::StxEtx,
+    let framing = scanner_framing(config.devices.scanner_framing);
+    let scanner_config = ScannerConfig {
+        framing,
+        ..ScannerConfig::default()
     };
-    let scanner = Scanner::new(
-        devices.scanner,
-        ScannerConfig {
-            framing,
-            ..ScannerConfig::default()
-        },
-    );
+    let scanner = Scanner::new(devices.scanner, scanner_config);
     let scanner_tx = tx.clone();
-    spawn_scanner(scanner, move |r| send_scanner_report(&scanner_tx, r));
+    spawn_scanner(scanner, devices.scanner_reopen, move |r| {
+        send_scanner_report(&scanner_tx, r)
+    });
 
     let gate_tx = tx.clone();
     let gate = GateWorker::spawn(
@@ -300,6 +311,10 @@ pub fn send_scanner_report(tx: &InputSender, report: ScannerReport) -> bool {
             tracing::error!(%message, "MRZ scanner fault");
             Event::DeviceFault(Device::Scanner)
         }
+        ScannerReport::Restored => {
+            tracing::info!("MRZ scanner line open again");
+            Event::DeviceRestored(Device::Scanner)
+        }
     };
     tx.blocking_send(Input::Event(event)).is_ok()
 }
@@ -350,5 +365,13 @@ pub fn gate_order(step: GateStep) -> GateOrder {
         GateStep::Release { passage_id } => GateOrder::Release { passage_id },
         GateStep::CloseExit => GateOrder::CloseExit,
         GateStep::TurnBack => GateOrder::TurnBack,
+    }
+}
+
+/// The driver's framing for the configured one.
+fn scanner_framing(f: ScannerFraming) -> Framing {
+    match f {
+        ScannerFraming::Lines => Framing::Lines,
+        ScannerFraming::StxEtx => Framing::StxEtx,
     }
 }

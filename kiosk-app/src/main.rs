@@ -11,9 +11,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use kiosk_app::appliance;
 use kiosk_app::config::Config;
-use kiosk_app::lane::LaneEvent;
-use kiosk_app::lane::runtime::{self, Input};
-use tokio::sync::broadcast;
+use kiosk_app::lane::runtime::{self, Input, Outlets};
 
 /// The ASEAN Lane kiosk: reads the passport, checks it and the lane rules,
 /// records the passage and opens the gate or refers the traveller.
@@ -90,7 +88,8 @@ fn run_lane(config: &Config) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("starting the runtime")?;
-    let (events, mut listener) = broadcast::channel::<LaneEvent>(1024);
+    let outlets = Outlets::new(1024);
+    let mut listener = outlets.events.subscribe();
     let stop = lane.inputs.0.clone();
     rt.block_on(async move {
         tokio::spawn(async move {
@@ -102,7 +101,7 @@ fn run_lane(config: &Config) -> anyhow::Result<()> {
             wait_for_stop_signal().await;
             let _ = stop.send(Input::Shutdown).await;
         });
-        runtime::run(lane.core, lane.first, lane.io, lane.inputs, events).await;
+        runtime::run(lane.core, lane.first, lane.io, lane.inputs, outlets).await;
     });
     Ok(())
 }

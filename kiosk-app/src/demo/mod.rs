@@ -34,7 +34,7 @@ use crate::appliance::{self, Devices};
 use crate::config::Config;
 use crate::devices::chip::ChipConfig;
 use crate::face::{FaceMatch, SimulatedFaceUnit};
-use crate::lane::runtime::{self, Input, PcscReader};
+use crate::lane::runtime::{self, Input, Outlets, PcscReader};
 use crate::lane::{GateNotice, LaneEvent};
 use crate::policy::{Date, MessageKey, Outcome, WatchList};
 use crate::session::Event;
@@ -149,6 +149,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let face = Arc::new(Mutex::new(SimulatedFaceUnit::default()));
     let devices = Devices {
         scanner: SerialLine::from_port(scanner_slave, Duration::from_millis(50))?,
+        scanner_reopen: None,
         gate: SerialIo::new(Box::new(gate_slave)),
         chip: Arc::new(PcscReader::new(ChipConfig {
             reader: args.reader.clone(),
@@ -165,7 +166,8 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let (events_tx, mut events_rx) = broadcast::channel::<LaneEvent>(1024);
+    let outlets = Outlets::new(1024);
+    let mut events_rx = outlets.events.subscribe();
     let (seen_tx, seen) = mpsc::channel::<LaneEvent>();
     let lane_thread = thread::spawn(move || {
         rt.block_on(async move {
@@ -182,7 +184,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
                     }
                 }
             });
-            runtime::run(lane.core, lane.first, lane.io, lane.inputs, events_tx).await;
+            runtime::run(lane.core, lane.first, lane.io, lane.inputs, outlets).await;
         });
         drop(lane.gate);
     });

@@ -182,6 +182,41 @@ pub enum GateNotice {
     Restored,
 }
 
+/// What the officer needs to decide on a referral: personal data, so it
+/// goes only to the authenticated supervision channel, never to logs.
+///
+/// `Debug` leaves out the document fields and the face image.
+#[derive(Clone, PartialEq)]
+pub struct Referral {
+    /// The passage.
+    pub passage: PassageId,
+    /// The referral's committed record (the officer's accept names it).
+    pub record_id: RecordId,
+    /// What the officer is told: priority and reasons.
+    pub alert: Option<Alert>,
+    /// Every reason of the decision, in rule order.
+    pub reasons: Vec<ReasonCode>,
+    /// The scanned document, when the MRZ was read.
+    pub document: Option<DocumentFacts>,
+    /// The chip's verdict with every check, when the chip was read.
+    pub verdict: Option<icao9303::verdict::Verdict>,
+    /// DG2's face image, when the chip had one.
+    pub face: Option<FaceImage>,
+}
+
+impl std::fmt::Debug for Referral {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Referral")
+            .field("passage", &self.passage)
+            .field("record_id", &self.record_id)
+            .field("alert", &self.alert)
+            .field("reasons", &self.reasons)
+            .field("document", &self.document)
+            .field("face", &self.face.as_ref().map(|_| "<image>"))
+            .finish_non_exhaustive()
+    }
+}
+
 /// What the lane needs besides its state machine.
 pub struct LaneSettings {
     /// Where the lane is (recorded in every record).
@@ -203,15 +238,19 @@ pub struct LaneCore {
     scanned: Option<Box<Mrz>>,
     recording: Option<Recording>,
     last_stay: Option<u32>,
+    face: Option<(PassageId, FaceImage)>,
     events: Vec<LaneEvent>,
+    referrals: Vec<Referral>,
 }
 
-/// The record being committed: what anti-passback learns once it is.
+/// The record being committed: what anti-passback learns once it is, and
+/// what a referral shows the officer.
 struct Recording {
     passage: PassageId,
     key: Option<PassageKey>,
     approved: bool,
     time_unix_s: i64,
+    record: Box<crate::session::PassageRecord>,
 }
 
 impl LaneCore {
@@ -225,7 +264,9 @@ impl LaneCore {
             scanned: None,
             recording: None,
             last_stay: None,
+            face: None,
             events: Vec::new(),
+            referrals: Vec::new(),
         };
         let mut work = vec![Work::Gate(GateStep::Admit)];
         let mut queue = VecDeque::new();
@@ -286,12 +327,17 @@ impl LaneCore {
         std::mem::take(&mut self.events)
     }
 
+    /// The referrals made since the last call, with what the officer needs.
+    pub fn take_referrals(&mut self) -> Vec<Referral> {
+        std::mem::take(&mut self.referrals)
+    }
+
     /// Remembers what an event carries that a later action needs.
     fn note(&mut self, event: &Event) {
         match event {
             Event::MrzScanned(mrz) => self.scanned = Some(mrz.clone()),
             Event::RecordCommitted { passage, .. } => {
-                if let Some(r) = self.recording.take_if(|r| r.passage == *passage)
+                if let Some(r) = self.recording.as_ref().filter(|r| r.passage == *passage)
                     && r.approved
                     && let Some(key) = r.key
                 {
@@ -308,6 +354,7 @@ impl LaneCore {
                 });
             }
             Event::ChipRead { passage, read } => {
+                self.face = read.face.clone().map(|f| (*passage, f));
                 let failed_checks = read
                     .verdict
                     .checks
@@ -396,6 +443,7 @@ impl LaneCore {
                         .map(DocumentFacts::passage_key),
                     approved: passage_record.decision.outcome == Outcome::Approved,
                     time_unix_s: time_unix_ms.div_euclid(1000),
+                    record: passage_record,
                 });
                 work.push(Work::Record {
                     passage,
@@ -414,11 +462,33 @@ impl LaneCore {
                 passage,
                 record_id,
                 alert,
-            } => self.events.push(LaneEvent::Referred {
-                passage,
-                record_id,
-                alert,
-            }),
+            } => {
+                let record = self
+                    .recording
+                    .as_ref()
+                    .filter(|r| r.passage == passage)
+                    .map(|r| &r.record);
+                self.referrals.push(Referral {
+                    passage,
+                    record_id,
+                    alert: alert.clone(),
+                    reasons: record
+                        .map(|r| r.decision.reasons.clone())
+                        .unwrap_or_default(),
+                    document: record.and_then(|r| r.document.clone()),
+                    verdict: record.and_then(|r| r.verdict.clone()),
+                    face: self
+                        .face
+                        .as_ref()
+                        .filter(|(p, _)| *p == passage)
+                        .map(|(_, f)| f.clone()),
+                });
+                self.events.push(LaneEvent::Referred {
+                    passage,
+                    record_id,
+                    alert,
+                });
+            }
             Action::AlertOfficer(alert) => self.events.push(LaneEvent::Alert(alert)),
             Action::Audit(event) => {
                 work.push(Work::Audit(record::audit_entry(

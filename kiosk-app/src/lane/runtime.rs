@@ -18,7 +18,7 @@ use tokio::sync::{broadcast, mpsc};
 
 use crate::devices::chip::{self, ChipConfig, ChipData, ChipError};
 use crate::face::{FaceError, FaceVerifier};
-use crate::lane::{GateNotice, GateStep, LaneCore, LaneEvent, Work};
+use crate::lane::{GateNotice, GateStep, LaneCore, LaneEvent, Referral, Work};
 use crate::session::{Device, Event};
 use crate::store::{Store, StoreError};
 
@@ -32,6 +32,8 @@ pub enum Input {
     Event(Event),
     /// A gate report with no state-machine event of its own (told onwards).
     Gate(GateNotice),
+    /// An audit entry from outside the lane (an officer's command, with the officer's id).
+    Audit(crate::store::AuditEntry),
     /// Stop the lane.
     Shutdown,
 }
@@ -95,6 +97,26 @@ pub struct LaneIo {
     pub document_wait: Duration,
 }
 
+/// Where the lane tells what happens.
+#[derive(Debug, Clone)]
+pub struct Outlets {
+    /// Every [`LaneEvent`] (no personal data: for the screen, logs, the officer).
+    pub events: broadcast::Sender<LaneEvent>,
+    /// Every [`Referral`] with its personal data: for the supervision channel only.
+    pub referrals: broadcast::Sender<Referral>,
+}
+
+impl Outlets {
+    /// Outlets with room for `capacity` unread messages per listener.
+    #[must_use]
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            events: broadcast::channel(capacity).0,
+            referrals: broadcast::channel(capacity).0,
+        }
+    }
+}
+
 /// A sender for device threads; `blocking_send` from threads, `send` from tasks.
 pub type InputSender = mpsc::Sender<Input>;
 
@@ -106,15 +128,16 @@ pub fn channel() -> (InputSender, mpsc::Receiver<Input>) {
 
 /// Runs the lane until [`Input::Shutdown`] or every sender is gone.
 ///
-/// `first` is the work [`LaneCore::new`] returned. Each [`LaneEvent`] goes to
-/// `events` (nobody listening is fine).
+/// `first` is the work [`LaneCore::new`] returned. Events and referrals go
+/// to `outlets` (nobody listening is fine).
 pub async fn run(
     mut core: LaneCore,
     first: Vec<Work>,
     mut io: LaneIo,
     inputs: (InputSender, mpsc::Receiver<Input>),
-    events: broadcast::Sender<LaneEvent>,
+    outlets: Outlets,
 ) {
+    let events = outlets.events.clone();
     let (tx, mut rx) = inputs;
     let store = spawn_store(io.store, tx.clone(), events.clone());
     let io_rest = Rest {
@@ -129,7 +152,7 @@ pub async fn run(
     for w in first {
         io_rest.dispatch(w, &mut io.gate);
     }
-    publish(&mut core, &events);
+    publish(&mut core, &outlets);
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
@@ -150,20 +173,24 @@ pub async fn run(
             Input::Gate(notice) => {
                 let _ = events.send(LaneEvent::Gate(notice));
             }
+            Input::Audit(entry) => io_rest.dispatch(Work::Audit(entry), &mut io.gate),
             Input::Shutdown => break,
         }
-        publish(&mut core, &events);
+        publish(&mut core, &outlets);
     }
     // The store thread ends when its sender goes; the gate's watchdog makes
     // the gate safe when the kiosk stops.
     (io.gate)(GateStep::TurnBack);
 }
 
-/// Sends the core's events to the listeners.
-fn publish(core: &mut LaneCore, events: &broadcast::Sender<LaneEvent>) {
+/// Sends the core's events and referrals to the listeners.
+fn publish(core: &mut LaneCore, outlets: &Outlets) {
+    // No listener is not an error.
     for e in core.take_events() {
-        // No listener is not an error.
-        let _ = events.send(e);
+        let _ = outlets.events.send(e);
+    }
+    for r in core.take_referrals() {
+        let _ = outlets.referrals.send(r);
     }
 }
 

@@ -309,3 +309,48 @@ fn lane_events_carry_no_personal_data() {
         assert!(!text.contains(personal), "{personal} in {text}");
     }
 }
+
+#[test]
+fn a_referral_gives_the_officer_the_document_verdict_face_and_reasons() {
+    let mut d = Drive::new(false);
+    let m = mrz("PHL", "P1234567A", "310101");
+    d.ev(Event::MrzScanned(m.clone()));
+    let face = icao9303::lds::FaceImage {
+        format: icao9303::lds::ImageFormat::Jpeg,
+        width: 1,
+        height: 1,
+        data: vec![0xff, 0xd8, 0xff, 0xd9],
+    };
+    d.ev(Event::ChipRead {
+        passage: PassageId(1),
+        read: Box::new(ChipRead {
+            verdict: verdict(false),
+            face: Some(face.clone()),
+        }),
+    });
+    assert!(d.core.take_referrals().is_empty(), "not before the commit");
+    d.commit(1, 9);
+    let referrals = d.core.take_referrals();
+    assert_eq!(referrals.len(), 1);
+    let r = &referrals[0];
+    assert_eq!(r.record_id, RecordId::from_bytes([9; 16]));
+    assert_eq!(r.reasons, vec![ReasonCode::NotGenuine]);
+    assert_eq!(r.document.as_ref().unwrap().document_number, "P1234567A");
+    assert_eq!(r.verdict, Some(verdict(false)));
+    assert_eq!(r.face, Some(face));
+    assert_eq!(r.alert.as_ref().unwrap().priority, AlertPriority::High);
+    // Its Debug (what a log line would show) names no one.
+    let shown = format!("{r:?}");
+    assert!(
+        !shown.contains("P1234567A") && !shown.contains("SRISUK"),
+        "{shown}"
+    );
+
+    // An approved passage makes no referral.
+    d.ev(Event::OfficerDismiss {
+        authenticated: true,
+    });
+    d.scan_and_read(mrz("THA", "AA1234567", "310101"), 2, true);
+    d.commit(2, 10);
+    assert!(d.core.take_referrals().is_empty());
+}
