@@ -325,7 +325,15 @@ pub fn send_gate_report(tx: &InputSender, report: GateReport) {
         GateReport::Passed { .. } => (Some(Event::GatePassed), Some(GateNotice::Passed)),
         GateReport::PersonInZone => (None, Some(GateNotice::PersonInZone)),
         GateReport::Tailgating => (None, Some(GateNotice::Tailgating)),
-        GateReport::Emergency { active } => (None, Some(GateNotice::Emergency { active })),
+        // Fire alarm: both leaves open, the lane out of service until it clears.
+        GateReport::Emergency { active } => (
+            Some(if active {
+                Event::DeviceFault(Device::Gate)
+            } else {
+                Event::DeviceRestored(Device::Gate)
+            }),
+            Some(GateNotice::Emergency { active }),
+        ),
         GateReport::Fault(code) => (
             Some(Event::DeviceFault(Device::Gate)),
             Some(GateNotice::Fault(format!("{code:?}"))),

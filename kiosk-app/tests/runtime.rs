@@ -40,14 +40,22 @@ fn mrz_text(nationality: &str) -> String {
     .unwrap()
 }
 
-/// A chip signed by `pki`, read in process; or a reader that hangs for `hang`.
+/// A chip signed by `pki`, read in process; or a reader that hangs for
+/// `hang`; or whose first read finds the passport pulled away.
 struct TestReader {
     pki: TestPki,
     hang: Option<Duration>,
+    pulled_once: std::sync::atomic::AtomicBool,
 }
 
 impl ChipSource for TestReader {
     fn read(&self, mrz: &Mrz) -> Result<ChipData, ChipError> {
+        if self
+            .pulled_once
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            return Err(ChipError::Removed);
+        }
         if let Some(hang) = self.hang {
             std::thread::sleep(hang);
             return Err(ChipError::Failed {
@@ -81,6 +89,10 @@ struct Running {
 
 impl Running {
     fn start(name: &str, hang: Option<Duration>) -> Self {
+        Self::start_with(name, hang, false)
+    }
+
+    fn start_with(name: &str, hang: Option<Duration>, pulled_once: bool) -> Self {
         let dir = common::work_dir(name);
         let store_path = dir.join("passages.sqlite");
         let pki = TestPki::new(PkiOptions {
@@ -122,7 +134,11 @@ impl Running {
         let seen = gate.clone();
         let path = store_path.clone();
         let io = LaneIo {
-            chip: Arc::new(TestReader { pki, hang }),
+            chip: Arc::new(TestReader {
+                pki,
+                hang,
+                pulled_once: pulled_once.into(),
+            }),
             trust: Arc::new(trust),
             face: None,
             gate: Box::new(move |step| {
@@ -295,4 +311,19 @@ fn a_non_genuine_chip_is_recorded_and_referred_and_the_exit_stays_shut() {
         )
         .unwrap();
     assert_eq!(audits, 1);
+}
+
+#[test]
+fn a_passport_pulled_away_during_the_read_is_asked_back_and_read_again() {
+    let mut lane = Running::start_with("pulled", None, true);
+    lane.scan("THA");
+    lane.wait_for(|e| {
+        *e == LaneEvent::Screen {
+            message: kiosk_app::policy::MessageKey::PutDocumentBack,
+            permitted_stay_days: None,
+        }
+    });
+    lane.wait_for(|e| *e == LaneEvent::State("await_document_return"));
+    // The reader sees it back at once: the chip is read again and the traveller passes.
+    lane.wait_for(|e| matches!(e, LaneEvent::ExitOpened { .. }));
 }

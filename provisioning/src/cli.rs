@@ -28,7 +28,7 @@ pub(crate) enum Command {
         #[command(subcommand)]
         action: ChipAction,
     },
-    /// The passage-record store: check that no record was changed, removed or reordered.
+    /// The passage-record store: check that no record was changed, removed or reordered; see what waits for the central system.
     Store {
         /// What to do with the store.
         #[command(subcommand)]
@@ -54,6 +54,24 @@ pub(crate) enum StoreAction {
     /// record when any byte of a record was changed, a record removed, or
     /// two swapped.
     Verify(StoreVerifyArgs),
+    /// Show the sync backlog: records waiting for the central system, the
+    /// age of the oldest, acknowledged and purged counts, the last error.
+    ///
+    /// Reads the store without changing it. Exit status 0 when the store
+    /// could be read; 1 when it could not (missing, not a store, or not yet
+    /// opened by this version of the lane).
+    Status(StoreStatusArgs),
+}
+
+/// Options of `kioskctl store status`.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct StoreStatusArgs {
+    /// The passage-record database (SQLite).
+    #[arg(long)]
+    pub(crate) store: PathBuf,
+    /// Print one JSON object instead of lines of text.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 /// Options of `kioskctl store verify`.

@@ -38,6 +38,9 @@ fn run() -> anyhow::Result<ExitCode> {
         cli::Command::Store {
             action: cli::StoreAction::Verify(opts),
         } => store::verify(&opts),
+        cli::Command::Store {
+            action: cli::StoreAction::Status(opts),
+        } => store::status(&opts),
         cli::Command::Trust {
             action: cli::TrustAction::Import(opts),
         } => trust::import(&opts),

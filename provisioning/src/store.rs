@@ -1,11 +1,84 @@
 //! `kioskctl store verify`: is every passage record as the unit wrote it?
+//! `kioskctl store status`: what waits for the central system?
 
 use std::process::ExitCode;
 
 use anyhow::Context;
-use kiosk_app::store::{VerifyReport, VerifyingKey, verify_store};
+use kiosk_app::store::{VerifyReport, VerifyingKey, outbox_status, verify_store};
 
-use crate::cli::StoreVerifyArgs;
+use crate::cli::{StoreStatusArgs, StoreVerifyArgs};
+
+/// Runs `kioskctl store status`: exit 0 with the sync status, 1 when the
+/// store cannot be read.
+pub(crate) fn status(opts: &StoreStatusArgs) -> anyhow::Result<ExitCode> {
+    let status = match outbox_status(&opts.store) {
+        Ok(status) => status,
+        Err(err) => {
+            let msg = format!("{}: {err}", opts.store.display());
+            if opts.json {
+                println!("{}", serde_json::json!({ "error": msg }));
+            } else {
+                eprintln!("store status failed: {msg}");
+            }
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0);
+    let age = status.oldest_age(now).map(|d| d.as_secs());
+    if opts.json {
+        let json = serde_json::json!({
+            "backlog": status.backlog,
+            "oldest_unsynced_age_s": age,
+            "oldest_enqueued_unix_ms": status.oldest_enqueued_unix_ms,
+            "acknowledged": status.acknowledged,
+            "purged": status.purged,
+            "last_error": status.last_error,
+            "last_error_unix_ms": status.last_error_unix_ms,
+            "last_success_unix_ms": status.last_success_unix_ms,
+            "clock_skew_ms": status.clock_skew_ms,
+        });
+        println!("{json}");
+    } else {
+        let or_never = |t: Option<i64>| t.map_or("never".to_owned(), |t| format!("{t} (unix ms)"));
+        match age {
+            Some(age) => println!(
+                "backlog: {} records, the oldest waiting {}",
+                status.backlog,
+                duration_text(age)
+            ),
+            None => println!("backlog: 0 records"),
+        }
+        println!(
+            "acknowledged: {} records ({} with personal fields purged)",
+            status.acknowledged, status.purged
+        );
+        println!("last success: {}", or_never(status.last_success_unix_ms));
+        match (&status.last_error, status.last_error_unix_ms) {
+            (Some(e), Some(t)) => println!("last error: {e} at {t} (unix ms)"),
+            (Some(e), None) => println!("last error: {e}"),
+            _ => println!("last error: none"),
+        }
+        if let Some(skew) = status.clock_skew_ms {
+            println!("central clock minus unit clock: {skew} ms");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `3h 12m`, `5m 3s`, `42s`.
+fn duration_text(secs: u64) -> String {
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    if h > 0 {
+        format!("{h}h {m}m")
+    } else if m > 0 {
+        format!("{m}m {s}s")
+    } else {
+        format!("{s}s")
+    }
+}
 
 /// Runs `kioskctl store verify`: exit 0 when intact, 1 naming the first bad record.
 pub(crate) fn verify(opts: &StoreVerifyArgs) -> anyhow::Result<ExitCode> {

@@ -183,3 +183,60 @@ fn a_file_that_is_not_a_store_is_a_clear_error() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("store verify failed"), "{err}");
 }
+
+fn status(f: &Fixture) -> (Option<i32>, Value) {
+    let out = kioskctl(
+        &[
+            "store",
+            "status",
+            "--store",
+            f.db.to_str().unwrap(),
+            "--json",
+        ],
+        "",
+    );
+    let v = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code(), v)
+}
+
+#[test]
+fn status_shows_the_backlog_and_the_last_error() {
+    let f = fixture(4);
+    let (code, v) = status(&f);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["backlog"], 4);
+    assert_eq!(v["acknowledged"], 0);
+    assert!(v["oldest_unsynced_age_s"].is_u64(), "{v}");
+    assert!(v["last_error"].is_null());
+
+    // What the sync worker writes: two acknowledged, then a failure.
+    let mut outbox =
+        kiosk_app::store::Outbox::open(&f.db, std::time::Duration::from_secs(5)).unwrap();
+    outbox.acknowledge(&[1, 2], 1_000, Some(250)).unwrap();
+    outbox
+        .note_failure(&[3], "HTTP 503: unavailable", 2_000)
+        .unwrap();
+    let (code, v) = status(&f);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["backlog"], 2);
+    assert_eq!(v["acknowledged"], 2);
+    assert_eq!(v["last_error"], "HTTP 503: unavailable");
+    assert_eq!(v["last_success_unix_ms"], 1_000);
+    assert_eq!(v["clock_skew_ms"], 250);
+
+    let out = kioskctl(&["store", "status", "--store", f.db.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("backlog: 2 records"), "{text}");
+    assert!(text.contains("last error: HTTP 503: unavailable"), "{text}");
+}
+
+#[test]
+fn status_of_a_file_that_is_not_a_store_exits_1() {
+    let f = fixture(1);
+    std::fs::write(&f.db, b"this is not a database, just some bytes....").unwrap();
+    let (code, v) = status(&f);
+    assert_eq!(code, Some(1), "{v}");
+    assert!(v["error"].is_string(), "{v}");
+}

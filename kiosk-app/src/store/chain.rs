@@ -5,6 +5,7 @@ use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use rusqlite::Row;
 use sha2::{Digest, Sha256};
 
+use crate::store::personal;
 use crate::store::record::{
     Biometrics, Decision, Direction, DocumentFields, LaneRef, PassageRecord, RecordId,
     StoredRecord, VerdictSummary,
@@ -21,23 +22,28 @@ pub(crate) fn record_hash(canonical: &[u8], signature: &[u8; 64]) -> [u8; 32] {
     hasher.finalize().into()
 }
 
-/// Signs `record` at `seq` after `prev_hash`.
+/// Signs `record` at `seq` after `prev_hash` in format 2 (see
+/// [`crate::store::personal`]), its personal part under `salt`; returns the
+/// sealed record and its personal digest.
 pub(crate) fn seal(
     record: PassageRecord,
     seq: u64,
     prev_hash: [u8; 32],
+    salt: &[u8; 16],
     key: &SigningKey,
-) -> StoredRecord {
-    let canonical = record.canonical_bytes(seq, &prev_hash);
+) -> (StoredRecord, [u8; 32]) {
+    let digest = personal::personal_digest(&personal::personal_bytes(&record.document, salt));
+    let canonical = personal::canonical_v2(&record, seq, &prev_hash, &digest);
     let signature = key.sign(&canonical).to_bytes();
     let record_hash = record_hash(&canonical, &signature);
-    StoredRecord {
+    let stored = StoredRecord {
         seq,
         record,
         prev_hash,
         signature,
         record_hash,
-    }
+    };
+    (stored, digest)
 }
 
 /// Whether the signature over the record's canonical bytes verifies.

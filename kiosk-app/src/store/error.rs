@@ -50,6 +50,19 @@ pub enum StoreError {
         supported: i64,
     },
 
+    /// The store's schema is older than this software's, and this
+    /// connection does not migrate (the sync worker's). Caller's bug: open it
+    /// with [`crate::store::Store::open`] first, which migrates.
+    #[error(
+        "store schema version {found} is older than this software's ({expected}); open it with the store first"
+    )]
+    OlderSchema {
+        /// The version found in the file.
+        found: i64,
+        /// The version this build writes.
+        expected: i64,
+    },
+
     /// The store could not be opened (missing directory, permissions).
     /// Environment.
     #[error("cannot open store {path}: {source}")]

@@ -16,11 +16,15 @@
 
 mod chain;
 mod error;
+pub mod outbox;
+pub mod personal;
 mod recent;
 pub mod record;
 mod schema;
 mod verify;
 
+#[cfg(test)]
+mod outbox_tests;
 #[cfg(test)]
 mod tests;
 
@@ -33,6 +37,8 @@ pub use ed25519_dalek::{SigningKey, VerifyingKey};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 pub use error::StoreError;
+pub use outbox::{Outbox, OutboxStatus, PendingRecord, outbox_status};
+pub use personal::{DecodeError, PersonalPart, SignedRecord, decode_personal, decode_signed};
 pub use record::{
     AuditEntry, Biometrics, Decision, Direction, DocumentFields, LaneRef, PassageRecord, RecordId,
     StoredRecord, VerdictSummary,
@@ -152,50 +158,102 @@ impl Store {
     /// [`StoreError::Busy`] when another process holds the lock.
     pub fn append(&self, record: PassageRecord) -> Result<StoredRecord, StoreError> {
         record.validate()?;
+        let salt = personal::random_salt()?;
         let db = |e| StoreError::from_sqlite(e, &self.path);
         let mut conn = self.lock();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(db)?;
-        let last: Option<(i64, Vec<u8>)> = tx
+        let (seq, prev_hash) = self.chain_head(&tx)?;
+        let stored = self.append_in(&tx, record, seq, prev_hash, &salt)?;
+        tx.commit().map_err(db)?;
+        Ok(stored)
+    }
+
+    /// Appends every record of `records` in ONE transaction, for bulk loads
+    /// (benchmarks, tests, imports); returns how many were appended.
+    ///
+    /// # Contract
+    /// All or nothing: on `Err` none of them was written. The lane must not
+    /// use it: no record is durable before the whole batch commits.
+    ///
+    /// # Errors
+    /// As [`Store::append`], for the first record that fails.
+    pub fn append_many(
+        &self,
+        records: impl IntoIterator<Item = PassageRecord>,
+    ) -> Result<u64, StoreError> {
+        let db = |e| StoreError::from_sqlite(e, &self.path);
+        let mut conn = self.lock();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let (mut seq, mut prev_hash) = self.chain_head(&tx)?;
+        let mut count = 0;
+        for record in records {
+            record.validate()?;
+            let salt = personal::random_salt()?;
+            let stored = self.append_in(&tx, record, seq, prev_hash, &salt)?;
+            prev_hash = stored.record_hash;
+            seq += 1;
+            count += 1;
+        }
+        tx.commit().map_err(db)?;
+        Ok(count)
+    }
+
+    /// The next sequence number and the hash it chains to.
+    fn chain_head(&self, conn: &Connection) -> Result<(u64, [u8; 32]), StoreError> {
+        let last: Option<(i64, Vec<u8>)> = conn
             .query_row(
                 "SELECT seq, record_hash FROM passage ORDER BY seq DESC LIMIT 1",
                 [],
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )
             .optional()
-            .map_err(db)?;
-        let (seq, prev_hash) = match last {
-            None => (1, chain::GENESIS),
+            .map_err(|e| StoreError::from_sqlite(e, &self.path))?;
+        match last {
+            None => Ok((1, chain::GENESIS)),
             Some((last_seq, hash)) => {
                 let hash = <[u8; 32]>::try_from(hash).map_err(|_| StoreError::Corrupt {
                     path: self.path.clone(),
                     detail: format!("record {last_seq} has a record_hash that is not 32 bytes"),
                 })?;
                 let seq = u64::try_from(last_seq).unwrap_or(0) + 1;
-                (seq, hash)
+                Ok((seq, hash))
             }
-        };
+        }
+    }
+
+    /// Seals `record` at `seq` and writes it with its outbox row, inside the
+    /// caller's transaction.
+    fn append_in(
+        &self,
+        conn: &Connection,
+        record: PassageRecord,
+        seq: u64,
+        prev_hash: [u8; 32],
+        salt: &[u8; 16],
+    ) -> Result<StoredRecord, StoreError> {
+        let db = |e| StoreError::from_sqlite(e, &self.path);
         let id_hex = record.id.to_hex();
-        let exists: Option<i64> = tx
-            .query_row(
-                "SELECT seq FROM passage WHERE record_id = ?1",
-                [&id_hex],
-                |row| row.get(0),
-            )
-            .optional()
+        let exists: Option<i64> = conn
+            .prepare_cached("SELECT seq FROM passage WHERE record_id = ?1")
+            .and_then(|mut stmt| stmt.query_row([&id_hex], |row| row.get(0)).optional())
             .map_err(db)?;
         if exists.is_some() {
             return Err(StoreError::DuplicateRecordId { record_id: id_hex });
         }
-        let stored = chain::seal(record, seq, prev_hash, &self.key);
-        insert_passage(&tx, &stored).map_err(db)?;
-        tx.execute(
-            "INSERT INTO outbox (seq, enqueued_unix_ms) VALUES (?1, ?2)",
-            (seq_sql(seq), now_unix_ms()),
-        )
-        .map_err(db)?;
-        tx.commit().map_err(db)?;
+        let (stored, digest) = chain::seal(record, seq, prev_hash, salt, &self.key);
+        insert_passage(conn, &stored).map_err(db)?;
+        let seal = personal::Seal::V2 {
+            salt: Some(*salt),
+            digest,
+        };
+        personal::write_seal(conn, seq_sql(seq), &seal).map_err(db)?;
+        conn.prepare_cached("INSERT INTO outbox (seq, enqueued_unix_ms) VALUES (?1, ?2)")
+            .and_then(|mut stmt| stmt.execute((seq_sql(seq), now_unix_ms())))
+            .map_err(db)?;
         Ok(stored)
     }
 
@@ -290,7 +348,8 @@ fn integrity_check(conn: &Connection, kind: IntegrityCheck, path: &Path) -> Resu
     }
 }
 
-/// Inserts the `passage` row of a sealed record.
+/// Inserts the `passage` row of a sealed record (format 1 columns; the seal
+/// columns are written by [`personal::write_seal`]).
 fn insert_passage(conn: &Connection, stored: &StoredRecord) -> Result<(), rusqlite::Error> {
     let r = &stored.record;
     let doc = &r.document;
@@ -298,44 +357,42 @@ fn insert_passage(conn: &Connection, stored: &StoredRecord) -> Result<(), rusqli
     let json = |items: &Vec<String>| {
         serde_json::to_string(items).map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))
     };
-    conn.execute(
-        &format!(
-            "INSERT INTO passage ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
+    conn.prepare_cached(&format!(
+        "INSERT INTO passage ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
              ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)",
-            chain::COLUMNS
-        ),
-        rusqlite::params![
-            seq_sql(stored.seq),
-            r.id.to_hex(),
-            r.time_unix_ms,
-            r.lane.site,
-            r.lane.terminal,
-            r.lane.lane,
-            r.direction.as_str(),
-            r.decision.as_str(),
-            json(&r.reason_codes)?,
-            doc.document_type,
-            doc.issuing_state,
-            doc.document_number,
-            doc.nationality,
-            doc.primary_identifier,
-            doc.secondary_identifier,
-            doc.birth_date,
-            doc.sex,
-            doc.expiry_date,
-            r.verdict.genuine,
-            json(&r.verdict.failed_checks)?,
-            r.permitted_stay_days,
-            bio,
-            score,
-            threshold,
-            matched,
-            tries,
-            &stored.prev_hash[..],
-            &stored.signature[..],
-            &stored.record_hash[..],
-        ],
-    )?;
+        chain::COLUMNS
+    ))?
+    .execute(rusqlite::params![
+        seq_sql(stored.seq),
+        r.id.to_hex(),
+        r.time_unix_ms,
+        r.lane.site,
+        r.lane.terminal,
+        r.lane.lane,
+        r.direction.as_str(),
+        r.decision.as_str(),
+        json(&r.reason_codes)?,
+        doc.document_type,
+        doc.issuing_state,
+        doc.document_number,
+        doc.nationality,
+        doc.primary_identifier,
+        doc.secondary_identifier,
+        doc.birth_date,
+        doc.sex,
+        doc.expiry_date,
+        r.verdict.genuine,
+        json(&r.verdict.failed_checks)?,
+        r.permitted_stay_days,
+        bio,
+        score,
+        threshold,
+        matched,
+        tries,
+        &stored.prev_hash[..],
+        &stored.signature[..],
+        &stored.record_hash[..],
+    ])?;
     Ok(())
 }
 
@@ -345,7 +402,7 @@ fn seq_sql(seq: u64) -> i64 {
 }
 
 /// Now, unix milliseconds UTC (0 if the clock is before 1970).
-fn now_unix_ms() -> i64 {
+pub(crate) fn now_unix_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))

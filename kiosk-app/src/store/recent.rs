@@ -17,7 +17,7 @@ impl Store {
         let mut stmt = conn
             .prepare(
                 "SELECT issuing_state, document_number, time_unix_ms FROM passage
-                 WHERE decision = 'approved' AND time_unix_ms >= ?1",
+                 WHERE decision = 'approved' AND time_unix_ms >= ?1 AND document_number != ''",
             )
             .map_err(db)?;
         let rows = stmt

@@ -62,8 +62,41 @@ CREATE TABLE audit (
 );
 ";
 
+/// Migration 2 (issue 5): format 2 records (personal fields committed to by
+/// a salted digest, so they can be purged), acknowledgements from the
+/// central system, and the sync worker's last outcome.
+///
+/// Rows written before it keep `format = 1` and NULL salt and digest. A
+/// format 2 row whose `personal_salt` is NULL has been purged: its six
+/// personal columns are empty strings and it verifies by its digest.
+const V2: &str = "
+ALTER TABLE passage ADD COLUMN format          INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE passage ADD COLUMN personal_salt   BLOB;
+ALTER TABLE passage ADD COLUMN personal_digest BLOB;
+
+-- One row per record the central system acknowledged (written in the same
+-- transaction that removes its outbox row). purged_unix_ms: when its
+-- personal fields were purged; 0 for a format 1 record, which cannot be.
+CREATE TABLE sync_ack (
+    seq             INTEGER PRIMARY KEY REFERENCES passage(seq),
+    acked_unix_ms   INTEGER NOT NULL,
+    purged_unix_ms  INTEGER
+);
+CREATE INDEX sync_ack_unpurged ON sync_ack(acked_unix_ms) WHERE purged_unix_ms IS NULL;
+
+-- The sync worker's last outcome, for `kioskctl store status` (one row).
+CREATE TABLE sync_state (
+    id                    INTEGER PRIMARY KEY CHECK (id = 1),
+    last_error            TEXT,
+    last_error_unix_ms    INTEGER,
+    last_success_unix_ms  INTEGER,
+    clock_skew_ms         INTEGER
+);
+INSERT INTO sync_state (id) VALUES (1);
+";
+
 /// Every migration, oldest first.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build writes.
 pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -101,6 +134,15 @@ pub(crate) fn check_not_newer(conn: &Connection) -> Result<i64, StoreError> {
 
 /// Brings the schema up to [`SCHEMA_VERSION`], one migration per transaction.
 pub(crate) fn migrate(conn: &mut Connection, now_unix_ms: i64) -> Result<(), rusqlite::Error> {
+    migrate_to(conn, now_unix_ms, SCHEMA_VERSION)
+}
+
+/// Brings the schema up to `target` (tests make old stores with it).
+pub(crate) fn migrate_to(
+    conn: &mut Connection,
+    now_unix_ms: i64,
+    target: i64,
+) -> Result<(), rusqlite::Error> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_version (
@@ -112,6 +154,9 @@ pub(crate) fn migrate(conn: &mut Connection, now_unix_ms: i64) -> Result<(), rus
     loop {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let version = current_version(&tx)?;
+        if version >= target {
+            return Ok(());
+        }
         let Some(sql) = usize::try_from(version)
             .ok()
             .and_then(|done| MIGRATIONS.get(done))

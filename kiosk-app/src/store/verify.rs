@@ -8,7 +8,7 @@ use ed25519_dalek::VerifyingKey;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::store::record::hex_lower;
-use crate::store::{IntegrityCheck, StoreError, chain, integrity_check, schema};
+use crate::store::{IntegrityCheck, StoreError, chain, integrity_check, personal, schema};
 
 /// The outcome of [`verify_store`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -115,6 +115,12 @@ impl fmt::Display for Problem {
 /// chain from the first record, checking sequence, `prev_hash`, signature
 /// (under `key`) and record hash of each.
 ///
+/// A format 2 record whose personal fields were purged (see
+/// [`crate::store::personal`]) verifies by its stored personal digest: every
+/// other field, the chain and the signature are still checked; its personal
+/// columns must be empty. Before purging, its personal fields are checked
+/// through the digest as well.
+///
 /// # Errors
 /// The same open errors as [`crate::store::Store::open`] (not SQLite,
 /// corrupt, newer schema), and [`StoreError::NotAStore`] for an SQLite file
@@ -142,8 +148,9 @@ pub fn verify_store(
     }
     let mut stmt = conn
         .prepare(&format!(
-            "SELECT {} FROM passage ORDER BY seq",
-            chain::COLUMNS
+            "SELECT {}, {} FROM passage ORDER BY seq",
+            chain::COLUMNS,
+            personal::SEAL_COLUMNS
         ))
         .map_err(db)?;
     let mut rows = stmt.query([]).map_err(db)?;
@@ -170,10 +177,18 @@ pub fn verify_store(
             Ok(stored) => stored,
             Err(column) => return Ok(bad(Problem::Unreadable { column })),
         };
+        let seal = match personal::seal_from_row(row, chain_column_count()) {
+            Ok(seal) => seal,
+            Err(column) => return Ok(bad(Problem::Unreadable { column })),
+        };
         if stored.prev_hash != prev {
             return Ok(bad(Problem::ChainBreak));
         }
-        let canonical = stored.record.canonical_bytes(seq, &stored.prev_hash);
+        let resealed = match personal::reseal(&stored, &seal) {
+            Ok(resealed) => resealed,
+            Err(column) => return Ok(bad(Problem::Unreadable { column })),
+        };
+        let canonical = resealed.signed;
         let hash = chain::record_hash(&canonical, &stored.signature);
         if !chain::signature_ok(&canonical, &stored.signature, key) {
             let problem = if hash == stored.record_hash {
@@ -186,6 +201,11 @@ pub fn verify_store(
         if hash != stored.record_hash {
             return Ok(bad(Problem::HashMismatch));
         }
+        if !resealed.digest_matches {
+            return Ok(bad(Problem::Unreadable {
+                column: "personal_digest",
+            }));
+        }
         prev = hash;
         expected += 1;
     }
@@ -193,4 +213,9 @@ pub fn verify_store(
         records: expected - 1,
         head_hash: prev,
     })
+}
+
+/// Number of columns in [`chain::COLUMNS`] (where the seal columns start).
+fn chain_column_count() -> usize {
+    chain::COLUMNS.split(',').count()
 }
