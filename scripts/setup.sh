@@ -3,7 +3,7 @@
 # lacks and starts pcscd with the vpcd virtual reader. Idempotent: run it as
 # often as you like. Sourced, not executed.
 
-PACKAGES=(pkg-config libpcsclite-dev pcscd vsmartcard-vpcd)
+PACKAGES=(pkg-config libpcsclite-dev pcscd vsmartcard-vpcd libfontconfig1-dev)
 VPCD_PORT_HEX=8C7B # 35963, "Virtual PCD 00 00"
 
 as_root() {
