@@ -9,43 +9,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput};
-use kiosk_app::store::{
-    Biometrics, Decision, Direction, DocumentFields, LaneRef, PassageRecord, RecordId, SigningKey,
-    Store, StoreConfig, VerdictSummary, VerifyReport, verify_store,
-};
-
-/// A synthetic approved passage.
-fn record(i: u64) -> PassageRecord {
-    PassageRecord {
-        id: RecordId::random().expect("OS RNG"),
-        time_unix_ms: 1_790_000_000_000 + i64::try_from(i).unwrap_or(0),
-        lane: LaneRef {
-            site: "BKK".into(),
-            terminal: "T1".into(),
-            lane: "A03".into(),
-        },
-        direction: Direction::Arrival,
-        decision: Decision::Approved,
-        reason_codes: vec![],
-        document: DocumentFields {
-            document_type: "P".into(),
-            issuing_state: "UTO".into(),
-            document_number: format!("L{i:08}"),
-            nationality: "UTO".into(),
-            primary_identifier: "ERIKSSON".into(),
-            secondary_identifier: "ANNA MARIA".into(),
-            birth_date: "740812".into(),
-            sex: "F".into(),
-            expiry_date: "340415".into(),
-        },
-        verdict: VerdictSummary {
-            genuine: true,
-            failed_checks: vec![],
-        },
-        permitted_stay_days: Some(30),
-        biometrics: Biometrics::NotConfigured,
-    }
-}
+use kiosk_app::store::sample::approved;
+use kiosk_app::store::{SigningKey, Store, StoreConfig, VerifyReport, verify_store};
 
 /// A fresh directory under the system temp dir.
 fn temp_dir(name: &str) -> PathBuf {
@@ -68,7 +33,7 @@ fn store_bench(c: &mut Criterion) {
     group.bench_function("durable_append", |b| {
         b.iter(|| {
             i += 1;
-            black_box(store.append(record(i)).expect("append"));
+            black_box(store.append(approved(i)).expect("append"));
         });
     });
     drop(store);
@@ -80,7 +45,7 @@ fn store_bench(c: &mut Criterion) {
         let store = Store::open(&path, &config).expect("open");
         // Built through the public API, one durable transaction per record.
         for i in 0..10_000 {
-            store.append(record(i)).expect("append");
+            store.append(approved(i)).expect("append");
         }
     }
     let verifying = key.verifying_key();

@@ -8,10 +8,8 @@ mod common;
 use std::path::PathBuf;
 
 use common::kioskctl;
-use kiosk_app::store::{
-    Biometrics, Decision, Direction, DocumentFields, LaneRef, PassageRecord, RecordId, SigningKey,
-    Store, StoreConfig, VerdictSummary,
-};
+use kiosk_app::store::sample::{approved, signing_key};
+use kiosk_app::store::{Store, StoreConfig};
 use serde_json::Value;
 
 /// A store with `n` records in a fresh folder, and the public key file.
@@ -27,7 +25,7 @@ impl Drop for Fixture {
     }
 }
 
-fn fixture(n: u32) -> Fixture {
+fn fixture(n: u64) -> Fixture {
     let dir = std::env::temp_dir().join(format!(
         "kioskctl-store-{}-{}",
         std::process::id(),
@@ -37,49 +35,15 @@ fn fixture(n: u32) -> Fixture {
             .as_nanos()
     ));
     std::fs::create_dir_all(&dir).unwrap();
-    let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).unwrap();
-    let signing = SigningKey::from_bytes(&seed);
+    let signing = signing_key();
     let key = dir.join("record-signing.pub");
     std::fs::write(&key, hex::encode(signing.verifying_key().as_bytes())).unwrap();
     let db = dir.join("passages.sqlite");
     let store = Store::open(&db, &StoreConfig::new(signing)).unwrap();
     for i in 0..n {
-        store.append(record(i)).unwrap();
+        store.append(approved(i)).unwrap();
     }
     Fixture { dir, db, key }
-}
-
-fn record(i: u32) -> PassageRecord {
-    PassageRecord {
-        id: RecordId::random().unwrap(),
-        time_unix_ms: 1_790_000_000_000 + i64::from(i),
-        lane: LaneRef {
-            site: "BKK".into(),
-            terminal: "T1".into(),
-            lane: "A03".into(),
-        },
-        direction: Direction::Arrival,
-        decision: Decision::Approved,
-        reason_codes: vec![],
-        document: DocumentFields {
-            document_type: "P".into(),
-            issuing_state: "UTO".into(),
-            document_number: format!("L8989{i:04}"),
-            nationality: "UTO".into(),
-            primary_identifier: "ERIKSSON".into(),
-            secondary_identifier: "ANNA MARIA".into(),
-            birth_date: "740812".into(),
-            sex: "F".into(),
-            expiry_date: "320415".into(),
-        },
-        verdict: VerdictSummary {
-            genuine: true,
-            failed_checks: vec![],
-        },
-        permitted_stay_days: Some(30),
-        biometrics: Biometrics::NotConfigured,
-    }
 }
 
 fn verify(f: &Fixture) -> (Option<i32>, Value) {
@@ -156,9 +120,7 @@ fn swapped_records_are_found() {
 #[test]
 fn another_units_key_does_not_verify() {
     let f = fixture(3);
-    let mut other = [0u8; 32];
-    getrandom::fill(&mut other).unwrap();
-    let other = SigningKey::from_bytes(&other);
+    let other = signing_key();
     std::fs::write(&f.key, hex::encode(other.verifying_key().as_bytes())).unwrap();
     let (code, v) = verify(&f);
     assert_eq!(code, Some(1), "{v}");

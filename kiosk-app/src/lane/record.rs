@@ -187,5 +187,6 @@ fn abandon_name(a: Abandon) -> &'static str {
         Abandon::LaneClosed => "lane_closed",
         Abandon::NewDocument => "new_document",
         Abandon::NoDecision => "no_decision",
+        Abandon::Cancelled => "cancelled",
     }
 }

@@ -144,6 +144,8 @@ pub enum Event {
         /// Why.
         failure: ChipFailure,
     },
+    /// The traveller pressed Cancel on the screen.
+    TravellerCancelled,
     /// The document left the reader.
     DocumentRemoved,
     /// A document is on the reader again.
@@ -316,6 +318,8 @@ pub enum Abandon {
     NewDocument,
     /// The policy decision never came.
     NoDecision,
+    /// The traveller cancelled before the decision.
+    Cancelled,
 }
 
 /// An entry for the audit table.
@@ -614,6 +618,24 @@ impl Lane {
                 out.push(abandoned(traveller.passage, Abandon::WalkedAway));
                 to_idle(out)
             }
+
+            // Cancel before anything is decided: the passage ends unrecorded
+            // (nothing was decided, nothing opens). Later, it is too late.
+            (
+                State::AwaitChip { traveller, .. }
+                | State::AwaitDocumentReturn { traveller, .. }
+                | State::AwaitFace { traveller, .. },
+                Event::TravellerCancelled,
+            ) => {
+                out.push(abandoned(traveller.passage, Abandon::Cancelled));
+                to_idle(out)
+            }
+            (
+                State::AwaitDocument {
+                    reset_at: Some(_), ..
+                },
+                Event::TravellerCancelled,
+            ) => to_idle(out),
 
             // Decision.
             (State::AwaitDecision { traveller, .. }, Event::Decided { passage, decision })

@@ -789,6 +789,7 @@ fn alphabet() -> Vec<(Event, u64)> {
         ),
         (Event::DocumentRemoved, 0),
         (Event::DocumentReplaced, 0),
+        (Event::TravellerCancelled, 0),
         (decided(1, vec![]), 0),
         (decided(1, vec![ReasonCode::WatchListPerson]), 0),
         (face_score(1, 0.95), 0),
@@ -979,4 +980,44 @@ fn debug_of_states_and_actions_has_no_personal_data() {
     for secret in ["ERIKSSON", "ANNA", "L898902C3", "740812", "120415"] {
         assert!(!shown.contains(secret), "{secret} in {shown}");
     }
+}
+
+#[test]
+fn cancel_ends_an_undecided_passage_and_is_ignored_once_decided() {
+    for before in ["chip", "return", "face"] {
+        let mut r = Run::new(true);
+        r.ev(Event::MrzScanned(mrz()));
+        match before {
+            "return" => {
+                r.ev(Event::DocumentRemoved);
+            }
+            "face" => {
+                r.ev(chip_read(1, true, true));
+                r.ev(decided(1, vec![]));
+                assert!(matches!(r.state(), State::AwaitFace { .. }));
+            }
+            _ => {}
+        }
+        let a = r.ev(Event::TravellerCancelled);
+        assert!(is_idle(r.state()), "{before}");
+        assert!(a.contains(&Action::Audit(AuditEvent::Abandoned {
+            passage: PassageId(1),
+            cause: Abandon::Cancelled
+        })));
+        assert!(!a.iter().any(|a| matches!(a, Action::RecordPassage(_))));
+        assert!(a.contains(&Action::Show(MessageKey::Welcome)));
+    }
+    // Once the decision is being recorded, Cancel changes nothing.
+    let mut r = Run::new(false);
+    r.through_decision(true, false, vec![]);
+    assert!(matches!(r.state(), State::AwaitRecord { .. }));
+    assert!(r.ev(Event::TravellerCancelled).is_empty());
+    assert!(matches!(r.state(), State::AwaitRecord { .. }));
+    // After a failed scan, Cancel shows the welcome screen again.
+    let mut r = Run::new(false);
+    r.ev(Event::MrzUnreadable);
+    assert_eq!(
+        r.ev(Event::TravellerCancelled),
+        vec![Action::Show(MessageKey::Welcome)]
+    );
 }

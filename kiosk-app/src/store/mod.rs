@@ -20,11 +20,14 @@ pub mod outbox;
 pub mod personal;
 mod recent;
 pub mod record;
+pub mod sample;
 mod schema;
 mod verify;
 
 #[cfg(test)]
 mod outbox_tests;
+#[cfg(test)]
+mod test_support;
 #[cfg(test)]
 mod tests;
 
@@ -34,7 +37,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use ed25519_dalek::{SigningKey, VerifyingKey};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
 
 pub use error::StoreError;
 pub use outbox::{Outbox, OutboxStatus, PendingRecord, outbox_status};
@@ -116,10 +119,7 @@ impl Store {
     /// software, [`StoreError::Open`] when the file cannot be opened at all.
     pub fn open(path: impl AsRef<Path>, config: &StoreConfig) -> Result<Store, StoreError> {
         let path = path.as_ref();
-        let mut conn = Connection::open(path).map_err(|source| StoreError::Open {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let mut conn = open_connection(path, OpenFlags::default())?;
         let db = |e| StoreError::from_sqlite(e, path);
         conn.busy_timeout(config.busy_timeout).map_err(db)?;
         integrity_check(&conn, config.integrity_check, path)?;
@@ -127,15 +127,7 @@ impl Store {
         let mode: String = conn
             .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
             .map_err(db)?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StoreError::NoWal {
-                path: path.to_path_buf(),
-                mode,
-            });
-        }
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(db)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
+        writer_settings(&conn, mode, path)?;
         schema::migrate(&mut conn, now_unix_ms()).map_err(db)?;
         Ok(Store {
             conn: Mutex::new(conn),
@@ -161,9 +153,7 @@ impl Store {
         let salt = personal::random_salt()?;
         let db = |e| StoreError::from_sqlite(e, &self.path);
         let mut conn = self.lock();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(db)?;
+        let tx = begin_immediate(&mut conn, &self.path)?;
         let (seq, prev_hash) = self.chain_head(&tx)?;
         let stored = self.append_in(&tx, record, seq, prev_hash, &salt)?;
         tx.commit().map_err(db)?;
@@ -185,9 +175,7 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let db = |e| StoreError::from_sqlite(e, &self.path);
         let mut conn = self.lock();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(db)?;
+        let tx = begin_immediate(&mut conn, &self.path)?;
         let (mut seq, mut prev_hash) = self.chain_head(&tx)?;
         let mut count = 0;
         for record in records {
@@ -323,6 +311,42 @@ impl Store {
     fn lock(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// Opens the SQLite file at `path` with `flags`; any failure is
+/// [`StoreError::Open`].
+fn open_connection(path: &Path, flags: OpenFlags) -> Result<Connection, StoreError> {
+    Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Begins a transaction that takes the write lock at once (`BEGIN
+/// IMMEDIATE`): a store busy in another process fails here, before
+/// anything is read that the writes depend on.
+fn begin_immediate<'c>(
+    conn: &'c mut Connection,
+    path: &Path,
+) -> Result<Transaction<'c>, StoreError> {
+    conn.transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|e| StoreError::from_sqlite(e, path))
+}
+
+/// The settings of every connection that writes: the store must be in WAL
+/// mode (`journal_mode` is the mode the connection reports), commits are
+/// durable (`synchronous = FULL`) and foreign keys are enforced.
+fn writer_settings(conn: &Connection, journal_mode: String, path: &Path) -> Result<(), StoreError> {
+    if !journal_mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::NoWal {
+            path: path.to_path_buf(),
+            mode: journal_mode,
+        });
+    }
+    let db = |e| StoreError::from_sqlite(e, path);
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(db)?;
+    conn.pragma_update(None, "foreign_keys", "ON").map_err(db)
 }
 
 /// Runs the configured check; anything but a single `ok` row is corruption.

@@ -17,10 +17,12 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 use crate::store::personal::{self, PERSONAL_COLUMNS};
-use crate::store::{RecordId, StoreError, chain, schema, seq_sql};
+use crate::store::{
+    RecordId, StoreError, begin_immediate, chain, open_connection, schema, seq_sql, writer_settings,
+};
 
 /// A record waiting for the central system, as it goes on the wire.
 #[derive(Clone, PartialEq, Eq)]
@@ -116,29 +118,17 @@ impl Outbox {
     /// [`StoreError::NoWal`] when the store is not in WAL mode.
     pub fn open(path: impl AsRef<Path>, busy_timeout: Duration) -> Result<Outbox, StoreError> {
         let path = path.as_ref();
-        let conn = Connection::open_with_flags(
+        let conn = open_connection(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|source| StoreError::Open {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        )?;
         let db = |e| StoreError::from_sqlite(e, path);
         conn.busy_timeout(busy_timeout).map_err(db)?;
         check_version(&conn, path)?;
         let mode: String = conn
             .pragma_query_value(None, "journal_mode", |row| row.get(0))
             .map_err(db)?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StoreError::NoWal {
-                path: path.to_path_buf(),
-                mode,
-            });
-        }
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(db)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
+        writer_settings(&conn, mode, path)?;
         conn.pragma_update(None, "secure_delete", "ON")
             .map_err(db)?;
         let columns: Vec<String> = chain::COLUMNS
@@ -219,12 +209,8 @@ impl Outbox {
         now_unix_ms: i64,
         clock_skew_ms: Option<i64>,
     ) -> Result<u64, StoreError> {
-        let path = self.path.clone();
-        let db = |e| StoreError::from_sqlite(e, &path);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(db)?;
+        let tx = begin_immediate(&mut self.conn, &self.path)?;
+        let db = |e| StoreError::from_sqlite(e, &self.path);
         let mut removed = 0u64;
         {
             let mut delete = tx
@@ -263,12 +249,8 @@ impl Outbox {
         error: &str,
         now_unix_ms: i64,
     ) -> Result<(), StoreError> {
-        let path = self.path.clone();
-        let db = |e| StoreError::from_sqlite(e, &path);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(db)?;
+        let tx = begin_immediate(&mut self.conn, &self.path)?;
+        let db = |e| StoreError::from_sqlite(e, &self.path);
         {
             let mut bump = tx
                 .prepare_cached("UPDATE outbox SET attempts = attempts + 1 WHERE seq = ?1")
@@ -306,12 +288,8 @@ impl Outbox {
         max_rows: usize,
         now_unix_ms: i64,
     ) -> Result<u64, StoreError> {
-        let path = self.path.clone();
-        let db = |e| StoreError::from_sqlite(e, &path);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(db)?;
+        let tx = begin_immediate(&mut self.conn, &self.path)?;
+        let db = |e| StoreError::from_sqlite(e, &self.path);
         let due: Vec<(i64, i64)> = {
             let mut stmt = tx
                 .prepare_cached(
@@ -384,14 +362,10 @@ impl Outbox {
 /// opened by this version of the lane: it has no sync state yet).
 pub fn outbox_status(path: impl AsRef<Path>) -> Result<OutboxStatus, StoreError> {
     let path = path.as_ref();
-    let conn = Connection::open_with_flags(
+    let conn = open_connection(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(|source| StoreError::Open {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    )?;
     check_version(&conn, path)?;
     read_status(&conn, path)
 }

@@ -2,83 +2,24 @@
 //! the migration from schema 1.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use ed25519_dalek::Signer;
 use rusqlite::Connection;
 
+use super::sample::signing_key;
+use super::test_support::TempDir;
 use super::*;
 
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "kiosk-app-outbox-{}-{}-{name}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed),
-        ));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        TempDir(dir)
-    }
-
-    fn db(&self) -> PathBuf {
-        self.0.join("passages.sqlite")
-    }
+/// Record `i` of [`sample::passage`] with a surname unique to `i`, so the
+/// file can be searched for it.
+fn record(i: u64) -> PassageRecord {
+    let mut record = sample::passage(i);
+    record.document.primary_identifier = format!("SURNAMEXQ{i:05}");
+    record
 }
 
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn key() -> SigningKey {
-    let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).expect("OS RNG");
-    SigningKey::from_bytes(&seed)
-}
-
-/// A record whose surname is unique to `i`, so the file can be searched for it.
-fn record(i: u32) -> PassageRecord {
-    PassageRecord {
-        id: RecordId::random().expect("OS RNG"),
-        time_unix_ms: 1_790_000_000_000 + i64::from(i),
-        lane: LaneRef {
-            site: "BKK".into(),
-            terminal: "T1".into(),
-            lane: "A03".into(),
-        },
-        direction: Direction::Departure,
-        decision: Decision::Approved,
-        reason_codes: vec!["minor".into()],
-        document: DocumentFields {
-            document_type: "P".into(),
-            issuing_state: "UTO".into(),
-            document_number: format!("Q7{i:07}"),
-            nationality: "UTO".into(),
-            primary_identifier: format!("SURNAMEXQ{i:05}"),
-            secondary_identifier: "ANNA".into(),
-            birth_date: "740812".into(),
-            sex: "F".into(),
-            expiry_date: "340415".into(),
-        },
-        verdict: VerdictSummary {
-            genuine: true,
-            failed_checks: vec![],
-        },
-        permitted_stay_days: Some(30),
-        biometrics: Biometrics::FaceMatch {
-            score: 900,
-            threshold: 700,
-            matched: true,
-        },
-    }
-}
-
-fn filled(dir: &TempDir, n: u32) -> SigningKey {
-    let key = key();
+fn filled(dir: &TempDir, n: u64) -> SigningKey {
+    let key = signing_key();
     let store = Store::open(dir.db(), &StoreConfig::new(key.clone())).expect("open");
     for i in 0..n {
         store.append(record(i)).expect("append");
@@ -138,7 +79,7 @@ fn queued_records_go_out_signed_in_format_2_with_their_personal_part() {
         let decoded = check_as_receiver(p, &key);
         assert_eq!(decoded.format, 2);
         assert_eq!(decoded.prev_hash, prev);
-        let want = record(u32::try_from(i).expect("small"));
+        let want = record(u64::try_from(i).expect("small"));
         assert_eq!(decoded.record.document, want.document);
         assert_eq!(decoded.record.biometrics, want.biometrics);
         prev = chain::record_hash(&p.signed, &p.signature);
@@ -287,7 +228,7 @@ fn tampering_with_a_purged_record_is_still_detected() {
     };
     edit(
         "UPDATE passage SET decision = 'refused' WHERE seq = 2",
-        "UPDATE passage SET decision = 'approved' WHERE seq = 2",
+        "UPDATE passage SET decision = 'referred' WHERE seq = 2",
         Problem::ContentChanged,
     );
     edit(
@@ -333,7 +274,7 @@ fn unacknowledged_records_are_never_purged() {
 
 /// Writes `n` format 1 records into a schema 1 store, as the software
 /// before schema 2 did.
-fn schema_1_store(path: &Path, key: &SigningKey, n: u32) {
+fn schema_1_store(path: &Path, key: &SigningKey, n: u64) {
     let mut conn = Connection::open(path).expect("open");
     let _: String = conn
         .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
@@ -341,7 +282,7 @@ fn schema_1_store(path: &Path, key: &SigningKey, n: u32) {
     schema::migrate_to(&mut conn, 0, 1).expect("schema 1");
     let mut prev = chain::GENESIS;
     for i in 0..n {
-        let seq = u64::from(i) + 1;
+        let seq = i + 1;
         let rec = record(100 + i);
         let canonical = rec.canonical_bytes(seq, &prev);
         let signature = key.sign(&canonical).to_bytes();
@@ -366,7 +307,7 @@ fn schema_1_store(path: &Path, key: &SigningKey, n: u32) {
 #[test]
 fn schema_1_store_migrates_its_records_verify_sync_and_are_not_purged() {
     let dir = TempDir::new("migrate");
-    let key = key();
+    let key = signing_key();
     schema_1_store(&dir.db(), &key, 3);
     assert!(matches!(
         Outbox::open(dir.db(), std::time::Duration::from_secs(1)),
@@ -447,7 +388,7 @@ fn signed_bytes_decode_only_when_exact() {
 #[test]
 fn bulk_append_chains_like_single_appends() {
     let dir = TempDir::new("bulk");
-    let key = key();
+    let key = signing_key();
     let store = Store::open(dir.db(), &StoreConfig::new(key.clone())).expect("open");
     store.append(record(0)).expect("append");
     assert_eq!(store.append_many((1..50).map(record)).expect("bulk"), 49);

@@ -2,109 +2,24 @@
 //! file directly, full disk, corrupt and foreign files, personal data in
 //! `Debug`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use rusqlite::Connection;
 use rusqlite::types::Value;
 
 use sha2::Digest;
 
+use super::sample::{passage, signing_key};
+use super::test_support::TempDir;
 use super::*;
 
-/// A directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "kiosk-app-store-{}-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed),
-            name
-        ));
-        std::fs::create_dir_all(&dir).expect("create temp dir");
-        TempDir(dir)
-    }
-
-    fn db(&self) -> PathBuf {
-        self.0.join("passages.sqlite")
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn random_key() -> SigningKey {
-    let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).expect("OS RNG");
-    SigningKey::from_bytes(&seed)
-}
-
-/// A synthetic traveller (ICAO's specimen), numbered so records differ.
-fn record(i: u32) -> PassageRecord {
-    PassageRecord {
-        id: RecordId::random().expect("OS RNG"),
-        time_unix_ms: 1_790_000_000_000 + i64::from(i) * 1000,
-        lane: LaneRef {
-            site: "BKK".into(),
-            terminal: "T1".into(),
-            lane: "A03".into(),
-        },
-        direction: Direction::Arrival,
-        decision: if i.is_multiple_of(2) {
-            Decision::Approved
-        } else {
-            Decision::Referred
-        },
-        reason_codes: if i.is_multiple_of(2) {
-            vec![]
-        } else {
-            vec!["doc.expiring_soon".into(), "minor".into()]
-        },
-        document: DocumentFields {
-            document_type: "P".into(),
-            issuing_state: "UTO".into(),
-            document_number: format!("L8989{i:04}"),
-            nationality: "UTO".into(),
-            primary_identifier: "ERIKSSON".into(),
-            secondary_identifier: "ANNA MARIA".into(),
-            birth_date: "740812".into(),
-            sex: "F".into(),
-            expiry_date: "120415".into(),
-        },
-        verdict: VerdictSummary {
-            genuine: !i.is_multiple_of(3),
-            failed_checks: if i.is_multiple_of(3) {
-                vec!["passive_authentication".into()]
-            } else {
-                vec![]
-            },
-        },
-        permitted_stay_days: if i.is_multiple_of(2) { Some(30) } else { None },
-        biometrics: match i % 3 {
-            0 => Biometrics::NotConfigured,
-            1 => Biometrics::FaceMatch {
-                score: 812,
-                threshold: 700,
-                matched: true,
-            },
-            _ => Biometrics::NoUsableCapture { tries: 3 },
-        },
-    }
-}
-
 /// A store at `dir` with `n` records; returns the key.
-fn filled(dir: &TempDir, n: u32) -> (SigningKey, Vec<StoredRecord>) {
-    let key = random_key();
+fn filled(dir: &TempDir, n: u64) -> (SigningKey, Vec<StoredRecord>) {
+    let key = signing_key();
     let store = Store::open(dir.db(), &StoreConfig::new(key.clone())).expect("open");
     let stored = (0..n)
-        .map(|i| store.append(record(i)).expect("append"))
+        .map(|i| store.append(passage(i)).expect("append"))
         .collect();
     (key, stored)
 }
@@ -149,9 +64,9 @@ fn appends_chain_and_verify_intact() {
 #[test]
 fn outbox_row_is_written_with_each_record() {
     let dir = TempDir::new("outbox");
-    let store = Store::open(dir.db(), &StoreConfig::new(random_key())).expect("open");
+    let store = Store::open(dir.db(), &StoreConfig::new(signing_key())).expect("open");
     for i in 0..3 {
-        store.append(record(i)).expect("append");
+        store.append(passage(i)).expect("append");
     }
     assert_eq!(store.record_count().expect("count"), 3);
     assert_eq!(store.outbox_count().expect("count"), 3);
@@ -162,7 +77,7 @@ fn reopened_store_continues_the_chain() {
     let dir = TempDir::new("reopen");
     let (key, _) = filled(&dir, 2);
     let store = Store::open(dir.db(), &StoreConfig::new(key.clone())).expect("reopen");
-    let third = store.append(record(2)).expect("append");
+    let third = store.append(passage(2)).expect("append");
     assert_eq!(third.seq, 3);
     drop(store);
     assert!(matches!(
@@ -187,7 +102,7 @@ fn empty_store_is_intact_with_genesis_head() {
 #[test]
 fn store_sets_wal_full_sync_and_foreign_keys() {
     let dir = TempDir::new("pragmas");
-    let store = Store::open(dir.db(), &StoreConfig::new(random_key())).expect("open");
+    let store = Store::open(dir.db(), &StoreConfig::new(signing_key())).expect("open");
     let conn = store.lock();
     let mode: String = conn
         .pragma_query_value(None, "journal_mode", |r| r.get(0))
@@ -204,14 +119,14 @@ fn store_sets_wal_full_sync_and_foreign_keys() {
 #[test]
 fn concurrent_appends_do_not_fork_the_chain() {
     let dir = TempDir::new("threads");
-    let key = random_key();
+    let key = signing_key();
     let store = Arc::new(Store::open(dir.db(), &StoreConfig::new(key.clone())).expect("open"));
     let threads: Vec<_> = (0..4)
         .map(|t| {
             let store = Arc::clone(&store);
             std::thread::spawn(move || {
                 for i in 0..15 {
-                    store.append(record(t * 100 + i)).expect("append");
+                    store.append(passage(t * 100 + i)).expect("append");
                 }
             })
         })
@@ -436,14 +351,14 @@ fn another_key_is_named_as_such() {
     let dir = TempDir::new("other-key");
     let (key, _) = filled(&dir, 2);
     // The same file, appended to by a unit holding another key.
-    let intruder = random_key();
+    let intruder = signing_key();
     let store = Store::open(dir.db(), &StoreConfig::new(intruder.clone())).expect("open");
-    store.append(record(2)).expect("append");
+    store.append(passage(2)).expect("append");
     drop(store);
     assert_eq!(broken_at(&verify(&dir.db(), &key)), (3, Problem::WrongKey));
     // And the whole store under a key that signed nothing of it.
     assert_eq!(
-        broken_at(&verify(&dir.db(), &random_key())),
+        broken_at(&verify(&dir.db(), &signing_key())),
         (1, Problem::WrongKey)
     );
 }
@@ -451,9 +366,9 @@ fn another_key_is_named_as_such() {
 #[test]
 fn full_disk_is_a_distinct_error_and_writes_nothing() {
     let dir = TempDir::new("full");
-    let key = random_key();
+    let key = signing_key();
     let store = Store::open(dir.db(), &StoreConfig::new(key.clone())).expect("open");
-    store.append(record(0)).expect("first append");
+    store.append(passage(0)).expect("first append");
     {
         let conn = store.lock();
         let pages: i64 = conn
@@ -464,7 +379,7 @@ fn full_disk_is_a_distinct_error_and_writes_nothing() {
     }
     let mut ok = 1u64;
     let err = loop {
-        match store.append(record(u32::try_from(ok).expect("small"))) {
+        match store.append(passage(ok)) {
             Ok(_) => ok += 1,
             Err(err) => break err,
         }
@@ -474,7 +389,7 @@ fn full_disk_is_a_distinct_error_and_writes_nothing() {
     assert_eq!(store.record_count().expect("count"), ok);
     assert_eq!(store.outbox_count().expect("count"), ok);
     // Still full: the same error again, still nothing written.
-    assert!(matches!(store.append(record(9999)), Err(StoreError::Full)));
+    assert!(matches!(store.append(passage(9999)), Err(StoreError::Full)));
     assert!(matches!(
         verify(&dir.db(), &key),
         VerifyReport::Intact { records, .. } if records == ok
@@ -484,7 +399,7 @@ fn full_disk_is_a_distinct_error_and_writes_nothing() {
         .pragma_update(None, "max_page_count", 1_000_000)
         .expect("raise");
     let next = store
-        .append(record(10_000))
+        .append(passage(10_000))
         .expect("append after space returns");
     assert_eq!(next.seq, ok + 1);
     drop(store);
@@ -499,7 +414,7 @@ fn file_that_is_not_sqlite_is_refused_and_left_alone() {
     let dir = TempDir::new("not-sqlite");
     let contents = b"kiosk lane configuration, not a database\n".repeat(200);
     std::fs::write(dir.db(), &contents).expect("write");
-    let key = random_key();
+    let key = signing_key();
     let err = Store::open(dir.db(), &StoreConfig::new(key.clone())).expect_err("refused");
     assert!(matches!(err, StoreError::NotSqlite { .. }), "{err:?}");
     assert!(err.to_string().contains("not an SQLite database"));
@@ -514,7 +429,7 @@ fn sqlite_file_without_a_store_is_not_a_store() {
     raw(&dir.db())
         .execute_batch("CREATE TABLE other (x INTEGER);")
         .expect("create");
-    let err = verify_store(dir.db(), &random_key().verifying_key()).expect_err("refused");
+    let err = verify_store(dir.db(), &signing_key().verifying_key()).expect_err("refused");
     assert!(matches!(err, StoreError::NotAStore { .. }), "{err:?}");
 }
 
@@ -613,7 +528,7 @@ fn missing_directory_is_an_open_error() {
     let dir = TempDir::new("missing");
     let err = Store::open(
         dir.0.join("no/such/dir/db.sqlite"),
-        &StoreConfig::new(random_key()),
+        &StoreConfig::new(signing_key()),
     )
     .expect_err("refused");
     assert!(matches!(err, StoreError::Open { .. }), "{err:?}");
@@ -622,8 +537,8 @@ fn missing_directory_is_an_open_error() {
 #[test]
 fn duplicate_record_id_is_refused_and_writes_nothing() {
     let dir = TempDir::new("duplicate");
-    let store = Store::open(dir.db(), &StoreConfig::new(random_key())).expect("open");
-    let first = record(0);
+    let store = Store::open(dir.db(), &StoreConfig::new(signing_key())).expect("open");
+    let first = passage(0);
     store.append(first.clone()).expect("append");
     let err = store.append(first).expect_err("refused");
     assert!(
@@ -636,8 +551,8 @@ fn duplicate_record_id_is_refused_and_writes_nothing() {
 #[test]
 fn unstable_reason_code_is_refused() {
     let dir = TempDir::new("reason");
-    let store = Store::open(dir.db(), &StoreConfig::new(random_key())).expect("open");
-    let mut bad = record(1);
+    let store = Store::open(dir.db(), &StoreConfig::new(signing_key())).expect("open");
+    let mut bad = passage(1);
     bad.reason_codes = vec!["Expired Document".into()];
     let err = store.append(bad).expect_err("refused");
     assert!(matches!(
@@ -653,8 +568,8 @@ fn unstable_reason_code_is_refused() {
 #[test]
 fn audit_entries_reference_stored_records() {
     let dir = TempDir::new("audit");
-    let store = Store::open(dir.db(), &StoreConfig::new(random_key())).expect("open");
-    let stored = store.append(record(1)).expect("append");
+    let store = Store::open(dir.db(), &StoreConfig::new(signing_key())).expect("open");
+    let stored = store.append(passage(1)).expect("append");
     let mut entry = AuditEntry {
         officer_id: "officer-17".into(),
         time_unix_ms: 1_790_000_100_000,
@@ -679,8 +594,8 @@ fn audit_entries_reference_stored_records() {
 #[test]
 fn debug_output_carries_no_personal_data() {
     let dir = TempDir::new("debug");
-    let store = Store::open(dir.db(), &StoreConfig::new(random_key())).expect("open");
-    let rec = record(1);
+    let store = Store::open(dir.db(), &StoreConfig::new(signing_key())).expect("open");
+    let rec = passage(1);
     let stored = store.append(rec.clone()).expect("append");
     let err = store.append(rec.clone()).expect_err("duplicate");
     let texts = [
@@ -716,7 +631,7 @@ fn record_id_hex_round_trips() {
 fn canonical_encoding_is_fixed() {
     // A known answer: the encoding must never change for a stored record
     // (that would break verification of old stores).
-    let mut rec = record(1);
+    let mut rec = passage(1);
     rec.id = RecordId::from_bytes([0x11; 16]);
     let bytes = rec.canonical_bytes(7, &[0xaa; 32]);
     assert_eq!(&bytes[..8], b"ASLPR\0\0\x01");
@@ -736,15 +651,15 @@ fn canonical_encoding_is_fixed() {
 fn recent_passages_are_the_approved_ones_since_the_given_time() {
     use crate::policy::{PassageHistory, PassageKey};
     let dir = TempDir::new("recent");
-    let store = Store::open(dir.db(), &StoreConfig::new(random_key())).unwrap();
-    let mut approved = record(1);
+    let store = Store::open(dir.db(), &StoreConfig::new(signing_key())).unwrap();
+    let mut approved = passage(1);
     approved.time_unix_ms = 1_000_000;
     approved.decision = Decision::Approved;
-    let mut referred = record(2);
+    let mut referred = passage(2);
     referred.time_unix_ms = 2_000_000;
     referred.decision = Decision::Referred;
     referred.document.document_number = "OTHER123".into();
-    let mut old = record(3);
+    let mut old = passage(3);
     old.time_unix_ms = 10;
     old.decision = Decision::Approved;
     old.document.document_number = "OLD12345".into();

@@ -5,10 +5,12 @@ use std::fmt;
 use std::path::Path;
 
 use ed25519_dalek::VerifyingKey;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::OpenFlags;
 
 use crate::store::record::hex_lower;
-use crate::store::{IntegrityCheck, StoreError, chain, integrity_check, personal, schema};
+use crate::store::{
+    IntegrityCheck, StoreError, chain, integrity_check, open_connection, personal, schema,
+};
 
 /// The outcome of [`verify_store`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -131,14 +133,10 @@ pub fn verify_store(
     key: &VerifyingKey,
 ) -> Result<VerifyReport, StoreError> {
     let path = path.as_ref();
-    let conn = Connection::open_with_flags(
+    let conn = open_connection(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(|source| StoreError::Open {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    )?;
     let db = |e| StoreError::from_sqlite(e, path);
     integrity_check(&conn, IntegrityCheck::Full, path)?;
     if schema::check_not_newer(&conn)? == 0 {

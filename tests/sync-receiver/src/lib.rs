@@ -12,3 +12,15 @@ pub mod server;
 pub use db::{ReceiverDb, StoredRow};
 pub use pki::{CertKey, PkiError, TestCa};
 pub use server::{Faults, Receiver, ReceiverConfig, ReceiverError, Stats};
+
+/// The peak resident set (`VmHWM`) of process `pid`, or of this process for
+/// `None`, in KiB; `None` where `/proc` does not tell (not Linux, or the
+/// process is gone).
+pub fn vm_hwm_kib(pid: Option<u32>) -> Option<u64> {
+    let pid = pid.map_or_else(|| "self".to_owned(), |pid| pid.to_string());
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}

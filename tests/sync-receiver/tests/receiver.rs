@@ -11,6 +11,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use common::{UNIT, Unit};
 use kiosk_app::store::Outbox;
+use kiosk_app::store::sample::{passage, signing_key};
 use kiosk_app::sync::wire::{AckStatus, WireRecord};
 use sync_receiver::ReceiverDb;
 
@@ -126,8 +127,8 @@ fn another_chain_for_the_same_unit_is_a_fork_or_a_conflict() {
         &kiosk_app::store::StoreConfig::new(unit.key.clone()),
     )
     .unwrap();
-    other_store.append(common::record(9)).unwrap();
-    other_store.append(common::record(10)).unwrap();
+    other_store.append(passage(9)).unwrap();
+    other_store.append(passage(10)).unwrap();
     let forked: Vec<WireRecord> =
         Outbox::open(other.dir.0.join("second.sqlite"), Duration::from_secs(5))
             .unwrap()
@@ -147,7 +148,7 @@ fn another_chain_for_the_same_unit_is_a_fork_or_a_conflict() {
 #[test]
 fn a_record_signed_by_another_unit_is_a_bad_signature() {
     let (unit, mut db, records) = setup("other-key", 1);
-    let other = common::signing_key();
+    let other = signing_key();
     let results = db
         .process_batch(UNIT, &other.verifying_key(), &records, 0)
         .unwrap();

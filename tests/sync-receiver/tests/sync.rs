@@ -12,6 +12,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use common::{UNIT, Unit, wait_for};
+use kiosk_app::store::sample::passage;
 use kiosk_app::store::{VerifyReport, verify_store};
 use kiosk_app::sync::{self, SyncHandle};
 use sync_receiver::Receiver;
@@ -199,7 +200,7 @@ fn the_lane_appends_while_an_upload_is_in_flight() {
     });
     // The worker is mid-request: the lane's durable appends go through.
     for i in 0..20 {
-        unit.store.append(common::record(100 + i)).unwrap();
+        unit.store.append(passage(100 + i)).unwrap();
     }
     assert_eq!(receiver.stats().in_flight.load(Ordering::SeqCst), 1);
     assert_eq!(

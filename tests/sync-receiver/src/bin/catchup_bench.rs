@@ -17,68 +17,11 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use kiosk_app::store::{
-    Biometrics, Decision, Direction, DocumentFields, LaneRef, PassageRecord, RecordId, SigningKey,
-    Store, StoreConfig, VerdictSummary,
-};
-use sync_receiver::{ReceiverDb, TestCa};
+use kiosk_app::store::sample::{passage, signing_key};
+use kiosk_app::store::{Store, StoreConfig};
+use sync_receiver::{ReceiverDb, TestCa, vm_hwm_kib};
 
 const UNIT: &str = "bench-unit";
-
-/// A synthetic traveller (not a real person).
-fn record(i: u64) -> anyhow::Result<PassageRecord> {
-    Ok(PassageRecord {
-        id: RecordId::random()?,
-        time_unix_ms: 1_790_000_000_000 + i64::try_from(i)?,
-        lane: LaneRef {
-            site: "BKK".into(),
-            terminal: "T1".into(),
-            lane: "A03".into(),
-        },
-        direction: Direction::Arrival,
-        decision: if i.is_multiple_of(7) {
-            Decision::Referred
-        } else {
-            Decision::Approved
-        },
-        reason_codes: if i.is_multiple_of(7) {
-            vec!["doc.expiring_soon".into()]
-        } else {
-            vec![]
-        },
-        document: DocumentFields {
-            document_type: "P".into(),
-            issuing_state: "UTO".into(),
-            document_number: format!("L{i:08}"),
-            nationality: "UTO".into(),
-            primary_identifier: "ERIKSSON".into(),
-            secondary_identifier: "ANNA MARIA".into(),
-            birth_date: "740812".into(),
-            sex: "F".into(),
-            expiry_date: "340415".into(),
-        },
-        verdict: VerdictSummary {
-            genuine: true,
-            failed_checks: vec![],
-        },
-        permitted_stay_days: Some(30),
-        biometrics: Biometrics::FaceMatch {
-            score: 870,
-            threshold: 700,
-            matched: true,
-        },
-    })
-}
-
-/// VmHWM of a process, KiB (`self` or a pid).
-fn vm_hwm_kib(pid: &str) -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .context("no VmHWM")
-}
 
 fn run() -> anyhow::Result<()> {
     let mut n: u64 = 1_000_000;
@@ -106,9 +49,7 @@ fn bench(n: u64, dir: &std::path::Path, batch: &str) -> anyhow::Result<()> {
         .parent()
         .context("exe dir")?
         .to_path_buf();
-    let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("OS RNG: {e}"))?;
-    let key = SigningKey::from_bytes(&seed);
+    let key = signing_key();
     let store_path = dir.join("passages.sqlite");
 
     let t = Instant::now();
@@ -117,8 +58,7 @@ fn bench(n: u64, dir: &std::path::Path, batch: &str) -> anyhow::Result<()> {
         let mut i = 0;
         while i < n {
             let end = (i + 10_000).min(n);
-            let records = (i..end).map(record).collect::<anyhow::Result<Vec<_>>>()?;
-            store.append_many(records)?;
+            store.append_many((i..end).map(passage))?;
             i = end;
         }
     }
@@ -160,7 +100,7 @@ fn bench(n: u64, dir: &std::path::Path, batch: &str) -> anyhow::Result<()> {
 
     let out = Command::new(exe_dir.join("recorder"))
         .args(["--store", store_path.to_str().context("path")?])
-        .args(["--seed", &hex::encode(seed)])
+        .args(["--seed", &hex::encode(key.to_bytes())])
         .args(["--endpoint", &format!("https://127.0.0.1:{port}")])
         .args(["--unit", UNIT])
         .args(["--ca", ca_pem.to_str().context("path")?])
@@ -169,7 +109,7 @@ fn bench(n: u64, dir: &std::path::Path, batch: &str) -> anyhow::Result<()> {
         .args(["--batch", batch, "--drain"])
         .stderr(Stdio::inherit())
         .output()?;
-    let receiver_hwm = vm_hwm_kib(&receiver.id().to_string())?;
+    let receiver_hwm = vm_hwm_kib(Some(receiver.id())).context("receiver VmHWM")?;
     receiver.kill()?;
     receiver.wait()?;
     if !out.status.success() {
@@ -187,7 +127,7 @@ fn bench(n: u64, dir: &std::path::Path, batch: &str) -> anyhow::Result<()> {
         "peak RSS (VmHWM): worker process {} KiB, receiver process {} KiB, bench (bulk load) {} KiB",
         summary["vm_hwm_kib"],
         receiver_hwm,
-        vm_hwm_kib("self")?
+        vm_hwm_kib(None).context("own VmHWM")?
     );
     println!("receiver holds {stored} records");
     if stored != n {

@@ -17,11 +17,10 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use kiosk_app::store::{
-    Biometrics, Decision, Direction, DocumentFields, LaneRef, PassageRecord, RecordId, SigningKey,
-    Store, StoreConfig, VerdictSummary,
-};
+use kiosk_app::store::sample::approved;
+use kiosk_app::store::{SigningKey, Store, StoreConfig};
 use kiosk_app::sync::{self, Backoff, SyncConfig, TlsFiles};
+use sync_receiver::vm_hwm_kib;
 
 struct Args {
     store: PathBuf,
@@ -80,51 +79,6 @@ fn parse() -> anyhow::Result<Args> {
     })
 }
 
-/// A synthetic traveller (not a real person).
-fn record(i: u64) -> anyhow::Result<PassageRecord> {
-    Ok(PassageRecord {
-        id: RecordId::random()?,
-        time_unix_ms: 1_790_000_000_000 + i64::try_from(i)?,
-        lane: LaneRef {
-            site: "BKK".into(),
-            terminal: "T1".into(),
-            lane: "A03".into(),
-        },
-        direction: Direction::Arrival,
-        decision: Decision::Approved,
-        reason_codes: vec![],
-        document: DocumentFields {
-            document_type: "P".into(),
-            issuing_state: "UTO".into(),
-            document_number: format!("L{i:08}"),
-            nationality: "UTO".into(),
-            primary_identifier: "ERIKSSON".into(),
-            secondary_identifier: "ANNA MARIA".into(),
-            birth_date: "740812".into(),
-            sex: "F".into(),
-            expiry_date: "340415".into(),
-        },
-        verdict: VerdictSummary {
-            genuine: true,
-            failed_checks: vec![],
-        },
-        permitted_stay_days: Some(30),
-        biometrics: Biometrics::NotConfigured,
-    })
-}
-
-/// This process's peak resident set (VmHWM), KiB.
-fn vm_hwm_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 fn run(args: Args) -> anyhow::Result<()> {
     let store = Store::open(
         &args.store,
@@ -143,7 +97,7 @@ fn run(args: Args) -> anyhow::Result<()> {
     if let Some(n) = args.append {
         let mut out = std::io::stdout().lock();
         for i in 0..n {
-            let stored = store.append(record(i)?)?;
+            let stored = store.append(approved(i))?;
             writeln!(out, "committed {}", stored.record.id)?;
             out.flush()?;
             worker.wake();
@@ -170,7 +124,7 @@ fn run(args: Args) -> anyhow::Result<()> {
             "synced": backlog_before,
             "seconds": elapsed,
             "records_per_second": backlog_before as f64 / elapsed.max(1e-9),
-            "vm_hwm_kib": vm_hwm_kib(),
+            "vm_hwm_kib": vm_hwm_kib(None).unwrap_or(0),
         })
     );
     Ok(())

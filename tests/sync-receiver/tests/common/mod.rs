@@ -8,10 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use kiosk_app::store::{
-    Biometrics, Decision, Direction, DocumentFields, LaneRef, PassageRecord, RecordId, SigningKey,
-    Store, StoreConfig, VerdictSummary,
-};
+use kiosk_app::store::sample::{passage, signing_key};
+use kiosk_app::store::{SigningKey, Store, StoreConfig};
 use kiosk_app::sync::{Backoff, SyncConfig, TlsFiles};
 use sync_receiver::{Receiver, ReceiverConfig, ReceiverDb, StoredRow, TestCa};
 
@@ -39,50 +37,6 @@ impl Drop for TempDir {
 }
 
 pub(crate) const UNIT: &str = "bkk-t1-a03";
-
-/// A synthetic traveller.
-pub(crate) fn record(i: u64) -> PassageRecord {
-    PassageRecord {
-        id: RecordId::random().expect("OS RNG"),
-        time_unix_ms: 1_790_000_000_000 + i64::try_from(i).expect("small"),
-        lane: LaneRef {
-            site: "BKK".into(),
-            terminal: "T1".into(),
-            lane: "A03".into(),
-        },
-        direction: Direction::Arrival,
-        decision: if i.is_multiple_of(5) {
-            Decision::Referred
-        } else {
-            Decision::Approved
-        },
-        reason_codes: vec![],
-        document: DocumentFields {
-            document_type: "P".into(),
-            issuing_state: "UTO".into(),
-            document_number: format!("L{i:08}"),
-            nationality: "UTO".into(),
-            primary_identifier: "ERIKSSON".into(),
-            secondary_identifier: "ANNA MARIA".into(),
-            birth_date: "740812".into(),
-            sex: "F".into(),
-            expiry_date: "340415".into(),
-        },
-        verdict: VerdictSummary {
-            genuine: true,
-            failed_checks: vec![],
-        },
-        permitted_stay_days: Some(30),
-        biometrics: Biometrics::NotConfigured,
-    }
-}
-
-/// A random record-signing key.
-pub(crate) fn signing_key() -> SigningKey {
-    let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).expect("OS RNG");
-    SigningKey::from_bytes(&seed)
-}
 
 /// One unit: its store, key, CA-issued certificate, and a receiver config.
 pub(crate) struct Unit {
@@ -158,7 +112,7 @@ impl Unit {
 
     pub(crate) fn append(&self, n: u64) {
         for i in 0..n {
-            self.store.append(record(i)).expect("append");
+            self.store.append(passage(i)).expect("append");
         }
     }
 
