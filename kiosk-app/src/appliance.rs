@@ -17,7 +17,7 @@ use crate::config::{Config, ScannerFraming};
 use crate::devices::chip::ChipConfig;
 use crate::devices::scanner::{Reopen, ScannerReport, spawn_scanner};
 use crate::face::FaceVerifier;
-use crate::lane::runtime::{self, ChipSource, Input, InputSender, LaneIo, PcscReader};
+use crate::lane::runtime::{self, ChipSource, Input, InputSender, LaneIo, PcscReader, Watch};
 use crate::lane::{GateNotice, GateStep, LaneCore, LaneSettings, Work, unix_ms};
 use crate::policy::WatchList;
 use crate::session::{Device, Event};
@@ -230,6 +230,20 @@ pub fn assemble(
     let gate = Arc::new(gate);
     let orders = gate.clone();
 
+    let mut watch = Watch::disk(&config.store);
+    watch.limits.min_free_bytes = config.store_min_free_bytes;
+    if let Some(sync) = &config.sync {
+        watch.limits.alert_backlog = sync.alert_backlog;
+        watch.limits.alert_age = sync.alert_age;
+        let handle = crate::sync::start(&config.store, sync.worker.clone()).map_err(|e| {
+            StartError::Device {
+                device: "sync worker",
+                path: sync.worker.endpoint.clone(),
+                problem: e.to_string(),
+            }
+        })?;
+        watch.sync = Some(Arc::new(handle));
+    }
     let (core, first) = LaneCore::new(loaded.settings);
     let io = LaneIo {
         chip: devices.chip,
@@ -242,6 +256,7 @@ pub fn assemble(
         }),
         store: loaded.store,
         document_wait: config.timeouts.document,
+        watch,
     };
     Ok(Assembled {
         core,

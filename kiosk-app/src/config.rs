@@ -11,6 +11,7 @@
 //! store = "/var/lib/asean-lane/passages.sqlite"
 //! trust_store = "/var/lib/asean-lane/trust"
 //! signing_key = "/var/lib/asean-lane/identity/record-signing.key"  # optional (default shown)
+//! store_min_free_mb = 64           # optional: the lane closes below this much free disk (1..=100000)
 //!
 //! [devices]
 //! reader = "Virtual PCD 00 00"     # PC/SC reader name
@@ -43,7 +44,25 @@
 //! [retries]                        # every key optional (defaults shown)
 //! document = 2                     # 0..=10
 //! chip = 2                         # 0..=10
+//!
+//! [sync]                           # optional section: no sync when absent
+//! endpoint = "https://central.example:8443"
+//! unit_id = "KUL-T1-A07"
+//! ca = "/var/lib/asean-lane/identity/central-ca.pem"
+//! cert = "/var/lib/asean-lane/identity/unit.pem"
+//! key = "/var/lib/asean-lane/identity/unit.key"
+//! retention_days = 30              # optional: purge personal fields this long after acknowledgement
+//! alert_backlog = 1000             # optional (default shown): officer alert above this many unsynced records
+//! alert_age_minutes = 60           # optional (default shown): officer alert when the oldest waits longer
+//!
+//! [supervision]                    # optional section: no officer consoles when absent
+//! listen = "0.0.0.0:7443"
+//! ca_cert = "/var/lib/asean-lane/identity/console-ca.pem"   # consoles' certificates chain to it
+//! cert = "/var/lib/asean-lane/identity/unit.pem"
+//! key = "/var/lib/asean-lane/identity/unit.key"
+//! officers = "/var/lib/asean-lane/officers.toml"          # officer ids and salted PIN hashes
 //! ```
+//! (`[supervision]`'s optional limits are listed in [`crate::supervision`].)
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::RangeInclusive;
@@ -54,6 +73,8 @@ use icao9303::mrz::{CodeKind, code_kind};
 
 use crate::policy::{Direction, Rules};
 use crate::session::{FaceSettings, SessionConfig, Timeouts};
+use crate::supervision::SupervisionConfig;
+use crate::sync::{SyncConfig, TlsFiles};
 
 #[cfg(test)]
 mod tests;
@@ -84,6 +105,12 @@ pub struct Config {
     pub trust_store: PathBuf,
     /// The unit's record-signing key (64 hex digits: the Ed25519 seed).
     pub signing_key: PathBuf,
+    /// The lane closes itself when the store's disk has less free space than this, in bytes.
+    pub store_min_free_bytes: u64,
+    /// Syncing to the central system, or `None` for a unit that does not sync.
+    pub sync: Option<SyncSettings>,
+    /// The officer consoles' endpoint, or `None` for a lane without one.
+    pub supervision: Option<SupervisionConfig>,
     /// Face verification, or `None` for a lane without biometrics.
     pub biometrics: Option<BiometricsConfig>,
     /// Step timeouts.
@@ -92,6 +119,17 @@ pub struct Config {
     pub document_retries: u8,
     /// Chip read attempts allowed after the first.
     pub chip_retries: u8,
+}
+
+/// Syncing to the central system, and when the officer is alerted about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncSettings {
+    /// The sync worker's configuration.
+    pub worker: SyncConfig,
+    /// Alert the officer above this many unsynced records.
+    pub alert_backlog: u64,
+    /// Alert the officer when the oldest unsynced record waits longer.
+    pub alert_age: Duration,
 }
 
 /// The lane's devices.
@@ -205,6 +243,11 @@ impl Config {
         let signing_key = top
             .opt_path("signing_key")?
             .unwrap_or_else(|| PathBuf::from(DEFAULT_SIGNING_KEY));
+        let store_min_free_bytes = top
+            .opt_int("store_min_free_mb", 1..=100_000)?
+            .map_or(64, i64::unsigned_abs)
+            * 1024
+            * 1024;
 
         let mut d = top.section("devices")?;
         let devices = Devices {
@@ -319,6 +362,42 @@ impl Config {
                 (document, chip)
             }
         };
+        let sync = match top.opt_section("sync")? {
+            None => None,
+            Some(mut y) => {
+                let tls = TlsFiles {
+                    ca: y.path("ca")?,
+                    cert: y.path("cert")?,
+                    key: y.path("key")?,
+                };
+                let mut worker = SyncConfig::new(y.string("endpoint")?, y.string("unit_id")?, tls);
+                worker.retention = y
+                    .opt_int("retention_days", 1..=3650)?
+                    .map(|d| Duration::from_secs(d.unsigned_abs() * 86_400));
+                let alert_backlog = y
+                    .opt_int("alert_backlog", 1..=100_000_000)?
+                    .map_or(1000, i64::unsigned_abs);
+                let alert_age = Duration::from_secs(
+                    y.opt_int("alert_age_minutes", 1..=100_000)?
+                        .map_or(60, i64::unsigned_abs)
+                        * 60,
+                );
+                if let Err(crate::sync::SyncError::Config { field, problem }) = worker.validate() {
+                    return Err(y.invalid(field, problem.into()));
+                }
+                y.finish()?;
+                Some(SyncSettings {
+                    worker,
+                    alert_backlog,
+                    alert_age,
+                })
+            }
+        };
+        let supervision = match top.opt_section("supervision")? {
+            None => None,
+            // Its keys are checked, and named, by the supervision module.
+            Some(section) => Some(SupervisionConfig::from_table(section.table)?),
+        };
         top.finish()?;
 
         let config = Self {
@@ -332,6 +411,9 @@ impl Config {
             store,
             trust_store,
             signing_key,
+            store_min_free_bytes,
+            sync,
+            supervision,
             biometrics,
             timeouts,
             document_retries,
@@ -357,6 +439,16 @@ impl Config {
                 key: "trust_store".into(),
                 message: "must not be the store's path".into(),
             });
+        }
+        if let Some(retention) = self.sync.as_ref().and_then(|s| s.worker.retention) {
+            // Purged records no longer identify a document: anti-passback
+            // must not look further back than the retention.
+            if retention < Duration::from_secs(u64::from(self.policy.passback_minutes) * 60) {
+                return Err(ConfigError::Invalid {
+                    key: "sync.retention_days".into(),
+                    message: "must be longer than policy.passback_minutes".into(),
+                });
+            }
         }
         let t = self.timeouts;
         if t.walk_away <= t.processing {

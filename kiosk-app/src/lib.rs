@@ -21,6 +21,7 @@ pub mod lane;
 pub mod policy;
 pub mod session;
 pub mod store;
+pub mod supervision;
 pub mod sync;
 
 #[cfg(feature = "demo")]

@@ -9,9 +9,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use kiosk_app::appliance;
 use kiosk_app::config::Config;
 use kiosk_app::lane::runtime::{self, Input, Outlets};
+use kiosk_app::{appliance, supervision};
 
 /// The ASEAN Lane kiosk: reads the passport, checks it and the lane rules,
 /// records the passage and opens the gate or refers the traveller.
@@ -101,8 +101,23 @@ fn run_lane(config: &Config) -> anyhow::Result<()> {
             wait_for_stop_signal().await;
             let _ = stop.send(Input::Shutdown).await;
         });
+        if let Some(sup) = &config.supervision {
+            // Listening before the lane starts, so no event is missed.
+            let listener = tokio::net::TcpListener::bind(sup.listen)
+                .await
+                .with_context(|| format!("supervision endpoint {}", sup.listen))?;
+            let server = supervision::serve(
+                listener,
+                sup,
+                config.lane.clone(),
+                &outlets,
+                lane.inputs.0.clone(),
+            )?;
+            tokio::spawn(server);
+        }
         runtime::run(lane.core, lane.first, lane.io, lane.inputs, outlets).await;
-    });
+        anyhow::Ok(())
+    })?;
     Ok(())
 }
 

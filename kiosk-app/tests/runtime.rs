@@ -9,12 +9,13 @@
 mod common;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use icao9303::mrz::{Mode, Mrz, Td3Fields, encode_td3};
 use kiosk_app::devices::chip::{self, ChipData, ChipError};
-use kiosk_app::lane::runtime::{self, ChipSource, Input, LaneIo, Outlets};
+use kiosk_app::lane::runtime::{self, ChipSource, Input, LaneIo, Outlets, Watch};
 use kiosk_app::lane::{GateStep, LaneCore, LaneEvent, LaneSettings};
 use kiosk_app::policy::{Direction, RecentPassages, Rules, WatchList};
 use kiosk_app::session::{ChipFailure, Event, SessionConfig, Timeouts};
@@ -80,6 +81,8 @@ impl ChipSource for TestReader {
 
 /// A lane running on its own runtime thread.
 struct Running {
+    /// What the disk-space probe reports (bytes free), set by the test.
+    free: Arc<AtomicU64>,
     inputs: runtime::InputSender,
     events: broadcast::Receiver<LaneEvent>,
     gate: Arc<Mutex<Vec<(GateStep, i64)>>>,
@@ -93,6 +96,7 @@ impl Running {
     }
 
     fn start_with(name: &str, hang: Option<Duration>, pulled_once: bool) -> Self {
+        // (The free-space limit is Watch::disk's default, 64 MiB.)
         let dir = common::work_dir(name);
         let store_path = dir.join("passages.sqlite");
         let pki = TestPki::new(PkiOptions {
@@ -133,6 +137,11 @@ impl Running {
         let gate: Arc<Mutex<Vec<(GateStep, i64)>>> = Arc::default();
         let seen = gate.clone();
         let path = store_path.clone();
+        let free = Arc::new(AtomicU64::new(u64::MAX));
+        let probe = free.clone();
+        let mut watch = Watch::disk(&store_path);
+        // The disk is real; how full it is, the test decides.
+        watch.free_space = Box::new(move || Some(probe.load(Ordering::SeqCst)));
         let io = LaneIo {
             chip: Arc::new(TestReader {
                 pki,
@@ -150,6 +159,7 @@ impl Running {
             }),
             store,
             document_wait: Duration::from_secs(5),
+            watch,
         };
         let outlets = Outlets::new(256);
         let events = outlets.events.subscribe();
@@ -163,6 +173,7 @@ impl Running {
                 .block_on(runtime::run(core, first, io, (tx, rx), outlets));
         });
         Running {
+            free,
             inputs,
             events,
             gate,
@@ -325,5 +336,37 @@ fn a_passport_pulled_away_during_the_read_is_asked_back_and_read_again() {
     });
     lane.wait_for(|e| *e == LaneEvent::State("await_document_return"));
     // The reader sees it back at once: the chip is read again and the traveller passes.
+    lane.wait_for(|e| matches!(e, LaneEvent::ExitOpened { .. }));
+}
+
+#[test]
+fn a_disk_about_to_fill_closes_the_lane_before_a_record_is_lost_and_space_reopens_it() {
+    let mut lane = Running::start("disk", None);
+    lane.free.store(10 * 1024 * 1024, Ordering::SeqCst);
+    lane.wait_for(|e| matches!(e, LaneEvent::DiskSpace { low: true, .. }));
+    lane.wait_for(|e| {
+        *e == LaneEvent::Alert(kiosk_app::session::OfficerAlert::DeviceFault(
+            kiosk_app::session::Device::Store,
+        ))
+    });
+    lane.wait_for(|e| *e == LaneEvent::State("out_of_service"));
+    // A traveller now is not taken: nothing read, nothing recorded, nothing opened.
+    lane.scan("THA");
+    std::thread::sleep(Duration::from_millis(500));
+    let records: i64 = Connection::open(&lane.store)
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM passage", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(records, 0);
+    assert!(
+        lane.gate()
+            .iter()
+            .all(|(s, _)| !matches!(s, GateStep::Release { .. }))
+    );
+    // Space returns: the lane reopens by itself and serves the next traveller.
+    lane.free.store(u64::MAX, Ordering::SeqCst);
+    lane.wait_for(|e| matches!(e, LaneEvent::DiskSpace { low: false, .. }));
+    lane.wait_for(|e| *e == LaneEvent::State("await_document"));
+    lane.scan("THA");
     lane.wait_for(|e| matches!(e, LaneEvent::ExitOpened { .. }));
 }

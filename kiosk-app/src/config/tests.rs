@@ -223,9 +223,54 @@ fn unknown_keys_are_refused_by_name() {
         "devices.printer: unknown key"
     );
     assert_eq!(
-        err(&format!("{FULL}\n[sync]\nurl = \"x\"\n")),
-        "sync: unknown key"
+        err(&format!("{FULL}\n[printer]\nurl = \"x\"\n")),
+        "printer: unknown key"
     );
+    assert_eq!(
+        err(&format!("{FULL}\n{SYNC}url = \"x\"\n")),
+        "sync.url: unknown key"
+    );
+}
+
+/// A complete `[sync]` section.
+const SYNC: &str = "[sync]\nendpoint = \"https://central.example:8443\"\nunit_id = \"KUL-T1-A07\"\n\
+                    ca = \"/id/ca.pem\"\ncert = \"/id/unit.pem\"\nkey = \"/id/unit.key\"\n";
+
+#[test]
+fn the_sync_section_is_checked_key_by_key() {
+    let c = Config::from_toml_str(&format!("{FULL}\n{SYNC}retention_days = 30\n")).unwrap();
+    let sync = c.sync.unwrap();
+    assert_eq!(sync.worker.endpoint, "https://central.example:8443");
+    assert_eq!(sync.worker.unit_id, "KUL-T1-A07");
+    assert_eq!(
+        sync.worker.retention,
+        Some(std::time::Duration::from_secs(30 * 86_400))
+    );
+    assert_eq!(sync.alert_backlog, 1000);
+    assert_eq!(sync.alert_age, std::time::Duration::from_secs(3600));
+    assert_eq!(c.store_min_free_bytes, 64 * 1024 * 1024);
+    assert!(Config::from_toml_str(FULL).unwrap().sync.is_none());
+
+    assert_eq!(
+        err(&format!("{FULL}\n{}", SYNC.replace("https://", "http://"))),
+        "sync.endpoint: must be https://host[:port] with no path"
+    );
+    assert_eq!(
+        err(&format!("{FULL}\n{}", SYNC.replace("KUL-T1-A07", "KUL T1"))),
+        "sync.unit_id: must be 1 to 64 of [A-Za-z0-9._-]"
+    );
+    assert_eq!(
+        err(&format!(
+            "{FULL}\n{}",
+            SYNC.replace("ca = \"/id/ca.pem\"\n", "")
+        )),
+        "sync.ca: missing"
+    );
+    assert_eq!(
+        err(&format!("{FULL}\n{SYNC}retention_days = 0\n")),
+        "sync.retention_days: must be 1..=3650, got 0"
+    );
+    assert!(err(&format!("store_min_free_mb = 0\n{FULL}")).starts_with("store_min_free_mb: "));
 }
 
 #[test]
@@ -308,4 +353,18 @@ fn syntax_and_io_errors() {
     std::fs::write(&path, FULL).expect("write");
     assert_eq!(Config::load(&path).expect("load").lane, "A07");
     std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn the_supervision_section_is_checked_and_named() {
+    assert!(Config::from_toml_str(FULL).unwrap().supervision.is_none());
+    let e = err(&format!(
+        "{FULL}\n[supervision]\nlisten = \"not an address\"\nca_cert = \"/a\"\ncert = \"/b\"\nkey = \"/c\"\nofficers = \"/d\"\n"
+    ));
+    assert!(e.starts_with("supervision.listen"), "{e}");
+    let c = Config::from_toml_str(&format!(
+        "{FULL}\n[supervision]\nlisten = \"127.0.0.1:7443\"\nca_cert = \"/a\"\ncert = \"/b\"\nkey = \"/c\"\nofficers = \"/d\"\n"
+    ))
+    .unwrap();
+    assert_eq!(c.supervision.unwrap().listen.port(), 7443);
 }

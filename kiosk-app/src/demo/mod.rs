@@ -621,6 +621,31 @@ fn describe(e: &LaneEvent) -> Option<(&'static str, String)> {
                 other => format!("{other:?}"),
             },
         ),
+        LaneEvent::DiskSpace { free_bytes, low } => (
+            "store",
+            format!(
+                "{} MiB free: lane {}",
+                free_bytes / (1024 * 1024),
+                if *low {
+                    "closed until space returns"
+                } else {
+                    "open again"
+                }
+            ),
+        ),
+        LaneEvent::Sync {
+            behind, backlog, ..
+        } => (
+            "sync",
+            format!(
+                "{} ({backlog} records waiting)",
+                if *behind {
+                    "behind: officer alerted"
+                } else {
+                    "caught up"
+                }
+            ),
+        ),
         LaneEvent::Audit(_) | LaneEvent::State(_) => return None,
     })
 }

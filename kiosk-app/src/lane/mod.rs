@@ -26,6 +26,7 @@ use crate::session::{
 };
 use crate::store::{self, AuditEntry, LaneRef, RecordId};
 
+pub mod health;
 pub mod record;
 pub mod runtime;
 
@@ -157,6 +158,24 @@ pub enum LaneEvent {
     Gate(GateNotice),
     /// The lane's state changed (its name, e.g. `await_chip`).
     State(&'static str),
+    /// Free space under the store crossed the lane's limit.
+    DiskSpace {
+        /// Free bytes.
+        free_bytes: u64,
+        /// Below the limit: the lane is closed until space returns.
+        low: bool,
+    },
+    /// Sync to the central system fell behind the alert limits, or caught up.
+    Sync {
+        /// Behind (an officer alert) or caught up.
+        behind: bool,
+        /// Records waiting.
+        backlog: u64,
+        /// How long the oldest has waited, in seconds.
+        oldest_unsynced_s: u64,
+        /// The last sync failure, for the technician.
+        last_error: Option<String>,
+    },
 }
 
 /// What the gate told the lane, beyond passages.

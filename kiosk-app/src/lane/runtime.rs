@@ -6,6 +6,7 @@
 //! devices do can stall the loop: a chip that never answers is timed out by
 //! the state machine while its read is still running.
 
+use std::path::{Path, PathBuf};
 use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -18,9 +19,11 @@ use tokio::sync::{broadcast, mpsc};
 
 use crate::devices::chip::{self, ChipConfig, ChipData, ChipError};
 use crate::face::{FaceError, FaceVerifier};
+use crate::lane::health::{Health, HealthLimits};
 use crate::lane::{GateNotice, GateStep, LaneCore, LaneEvent, Referral, Work};
 use crate::session::{Device, Event};
 use crate::store::{Store, StoreError};
+use crate::sync::SyncHandle;
 
 /// How often the state machine checks its deadlines.
 pub const TICK: Duration = Duration::from_millis(100);
@@ -34,6 +37,8 @@ pub enum Input {
     Gate(GateNotice),
     /// An audit entry from outside the lane (an officer's command, with the officer's id).
     Audit(crate::store::AuditEntry),
+    /// The store refused a write for lack of space (from the store thread).
+    StoreFull,
     /// Stop the lane.
     Shutdown,
 }
@@ -95,6 +100,49 @@ pub struct LaneIo {
     pub store: Store,
     /// How long a removed document may take to come back.
     pub document_wait: Duration,
+    /// Free disk and sync, watched every [`HEALTH_EVERY`].
+    pub watch: Watch,
+}
+
+/// How often free disk and the sync worker are looked at.
+pub const HEALTH_EVERY: Duration = Duration::from_secs(1);
+
+/// What the runtime watches besides the devices.
+pub struct Watch {
+    /// Free bytes under the store, `None` when unknown.
+    pub free_space: Box<dyn Fn() -> Option<u64> + Send>,
+    /// The sync worker, when the unit syncs (woken after each record).
+    pub sync: Option<Arc<SyncHandle>>,
+    /// When the lane closes or alerts.
+    pub limits: HealthLimits,
+}
+
+impl Watch {
+    /// Free space on the filesystem holding `store`, with no sync and
+    /// the default limits (64 MiB free; 1000 records or an hour behind).
+    #[must_use]
+    pub fn disk(store: &Path) -> Self {
+        let dir = store
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        Watch {
+            free_space: Box::new(move || free_bytes(&dir)),
+            sync: None,
+            limits: HealthLimits {
+                min_free_bytes: 64 * 1024 * 1024,
+                alert_backlog: 1000,
+                alert_age: Duration::from_secs(3600),
+            },
+        }
+    }
+}
+
+/// Free bytes for unprivileged writers on the filesystem holding `dir`.
+#[must_use]
+pub fn free_bytes(dir: &Path) -> Option<u64> {
+    let st = rustix::fs::statvfs(dir).ok()?;
+    Some(st.f_bavail.saturating_mul(st.f_frsize))
 }
 
 /// Where the lane tells what happens.
@@ -139,7 +187,8 @@ pub async fn run(
 ) {
     let events = outlets.events.clone();
     let (tx, mut rx) = inputs;
-    let store = spawn_store(io.store, tx.clone(), events.clone());
+    let store = spawn_store(io.store, tx.clone(), events.clone(), io.watch.sync.clone());
+    let mut health = Health::default();
     let io_rest = Rest {
         chip: io.chip.clone(),
         trust: io.trust.clone(),
@@ -155,6 +204,8 @@ pub async fn run(
     publish(&mut core, &outlets);
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut health_tick = tokio::time::interval(HEALTH_EVERY);
+    health_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         let input = tokio::select! {
             biased;
@@ -163,6 +214,21 @@ pub async fn run(
                 None => break,
             },
             _ = tick.tick() => Input::Event(Event::Tick),
+            _ = health_tick.tick() => {
+                let status = io.watch.sync.as_ref().map(|s| s.status());
+                let (lane_events, notices) =
+                    health.sample((io.watch.free_space)(), status.as_ref(), &io.watch.limits);
+                for n in notices {
+                    let _ = events.send(n);
+                }
+                for e in lane_events {
+                    for w in core.handle(e, Instant::now(), SystemTime::now()) {
+                        io_rest.dispatch(w, &mut io.gate);
+                    }
+                }
+                publish(&mut core, &outlets);
+                continue;
+            }
         };
         match input {
             Input::Event(event) => {
@@ -174,6 +240,7 @@ pub async fn run(
                 let _ = events.send(LaneEvent::Gate(notice));
             }
             Input::Audit(entry) => io_rest.dispatch(Work::Audit(entry), &mut io.gate),
+            Input::StoreFull => health.store_full(),
             Input::Shutdown => break,
         }
         publish(&mut core, &outlets);
@@ -285,6 +352,7 @@ fn spawn_store(
     store: Store,
     tx: InputSender,
     events: broadcast::Sender<LaneEvent>,
+    sync: Option<Arc<SyncHandle>>,
 ) -> std_mpsc::Sender<StoreJob> {
     let (jobs, rx) = std_mpsc::channel::<StoreJob>();
     thread::spawn(move || {
@@ -292,6 +360,9 @@ fn spawn_store(
             let event = match job {
                 StoreJob::Record { passage, record } => match store.append(*record) {
                     Ok(stored) => {
+                        if let Some(sync) = &sync {
+                            sync.wake();
+                        }
                         let _ = events.send(LaneEvent::Recorded {
                             passage,
                             record_id: stored.record.id,
@@ -303,6 +374,9 @@ fn spawn_store(
                     }
                     Err(e) => {
                         log_store_error(&e);
+                        if matches!(e, StoreError::Full) {
+                            let _ = tx.blocking_send(Input::StoreFull);
+                        }
                         Event::RecordFailed { passage }
                     }
                 },
@@ -310,6 +384,9 @@ fn spawn_store(
                     Ok(_) => continue,
                     Err(e) => {
                         log_store_error(&e);
+                        if matches!(e, StoreError::Full) {
+                            let _ = tx.blocking_send(Input::StoreFull);
+                        }
                         Event::DeviceFault(Device::Store)
                     }
                 },
