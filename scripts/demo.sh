@@ -12,4 +12,6 @@ cd "$(dirname "$0")/.."
 setup
 
 cargo build -q -p kiosk-app --bin asean-lane
+# The traveller's screen (--display) uses only the bundled fonts.
+export FONTCONFIG_FILE="${FONTCONFIG_FILE:-$PWD/ui/fonts/fonts.conf}"
 exec target/debug/asean-lane demo "$@"

@@ -26,3 +26,5 @@ pub mod sync;
 
 #[cfg(feature = "demo")]
 pub mod demo;
+#[cfg(feature = "display")]
+pub mod display;

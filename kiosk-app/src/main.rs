@@ -24,6 +24,11 @@ struct Cli {
     /// Check the configuration and exit: 0 when valid, 2 naming the bad key.
     #[arg(long)]
     check_config: bool,
+    /// Show the traveller's screen in a window (needs a display; start with
+    /// FONTCONFIG_FILE pointing at the bundled fonts' fonts.conf).
+    #[cfg(feature = "display")]
+    #[arg(long, global = true)]
+    display: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -61,7 +66,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     #[cfg(feature = "demo")]
     if let Some(Command::Demo(args)) = &cli.command {
-        return kiosk_app::demo::run(args);
+        return kiosk_app::demo::run(args, display_wanted(&cli));
     }
     let config = match Config::load(&cli.config) {
         Ok(config) => config,
@@ -74,12 +79,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         println!("{}: valid", cli.config.display());
         return Ok(ExitCode::SUCCESS);
     }
-    run_lane(&config)?;
+    run_lane(&config, display_wanted(&cli))?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Runs the lane on the configured devices until Ctrl-C or SIGTERM.
-fn run_lane(config: &Config) -> anyhow::Result<()> {
+/// Whether `--display` was given (always false in a build without a screen).
+fn display_wanted(cli: &Cli) -> bool {
+    #[cfg(feature = "display")]
+    return cli.display;
+    #[cfg(not(feature = "display"))]
+    {
+        let _ = cli;
+        false
+    }
+}
+
+/// Runs the lane on the configured devices until Ctrl-C or SIGTERM (or the
+/// screen's window is closed).
+fn run_lane(config: &Config, display: bool) -> anyhow::Result<()> {
     let loaded = appliance::load(config)?;
     let devices = appliance::open_devices(config)?;
     let lane = appliance::assemble(config, loaded, devices)?;
@@ -91,33 +108,66 @@ fn run_lane(config: &Config) -> anyhow::Result<()> {
     let outlets = Outlets::new(1024);
     let mut listener = outlets.events.subscribe();
     let stop = lane.inputs.0.clone();
-    rt.block_on(async move {
-        tokio::spawn(async move {
-            while let Ok(event) = listener.recv().await {
-                tracing::info!(?event, "lane");
+    #[cfg(feature = "display")]
+    let screen = if display {
+        let officers = match &config.supervision {
+            Some(sup) => Some(std::sync::Arc::new(
+                supervision::Officers::load(&sup.officers)
+                    .with_context(|| format!("officers file {}", sup.officers.display()))?,
+            )),
+            None => None,
+        };
+        Some((
+            outlets.events.subscribe(),
+            lane.inputs.0.clone(),
+            kiosk_app::display::KioskOfficer::new(officers, config.lane.clone()),
+        ))
+    } else {
+        None
+    };
+    #[cfg(not(feature = "display"))]
+    let _ = display;
+    let handle = rt.handle().clone();
+    let config = config.clone();
+    let lane_thread = std::thread::spawn(move || {
+        rt.block_on(async move {
+            tokio::spawn(async move {
+                while let Ok(event) = listener.recv().await {
+                    tracing::info!(?event, "lane");
+                }
+            });
+            tokio::spawn(async move {
+                wait_for_stop_signal().await;
+                let _ = stop.send(Input::Shutdown).await;
+            });
+            if let Some(sup) = &config.supervision {
+                // Listening before the lane starts, so no event is missed.
+                let listener = tokio::net::TcpListener::bind(sup.listen)
+                    .await
+                    .with_context(|| format!("supervision endpoint {}", sup.listen))?;
+                let server = supervision::serve(
+                    listener,
+                    sup,
+                    config.lane.clone(),
+                    &outlets,
+                    lane.inputs.0.clone(),
+                )?;
+                tokio::spawn(server);
             }
-        });
-        tokio::spawn(async move {
-            wait_for_stop_signal().await;
-            let _ = stop.send(Input::Shutdown).await;
-        });
-        if let Some(sup) = &config.supervision {
-            // Listening before the lane starts, so no event is missed.
-            let listener = tokio::net::TcpListener::bind(sup.listen)
-                .await
-                .with_context(|| format!("supervision endpoint {}", sup.listen))?;
-            let server = supervision::serve(
-                listener,
-                sup,
-                config.lane.clone(),
-                &outlets,
-                lane.inputs.0.clone(),
-            )?;
-            tokio::spawn(server);
-        }
-        runtime::run(lane.core, lane.first, lane.io, lane.inputs, outlets).await;
-        anyhow::Ok(())
-    })?;
+            runtime::run(lane.core, lane.first, lane.io, lane.inputs, outlets).await;
+            anyhow::Ok(())
+        })
+    });
+    #[cfg(feature = "display")]
+    if let Some((events, inputs, officer)) = screen
+        && let Err(e) = kiosk_app::display::run_with_screen(&handle, events, inputs, officer)
+    {
+        tracing::error!(error = %e, "no traveller screen; the lane runs headless");
+    }
+    let _ = handle;
+    lane_thread
+        .join()
+        .map_err(|_| anyhow::anyhow!("the lane's runtime panicked"))??;
     Ok(())
 }
 

@@ -87,10 +87,13 @@ struct TravellerResult {
 
 /// Runs the demo; exit code 0 when every traveller met its expectation and the store verifies.
 ///
+/// With `display`, the traveller's screen shows in a window on this thread
+/// (the travellers then move at a pace a person can follow).
+///
 /// # Errors
 /// When the demo cannot set up (pcscd not running, no pseudo-terminal,
 /// a bad travellers file) or a traveller gets stuck.
-pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: &DemoArgs, display: bool) -> anyhow::Result<ExitCode> {
     let today = Date::from_unix_seconds(crate::lane::unix_ms(SystemTime::now()).div_euclid(1000));
     let travellers = match &args.travellers {
         None => travellers::parse(DEFAULT_TRAVELLERS, today)?,
@@ -168,6 +171,12 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         .build()?;
     let outlets = Outlets::new(1024);
     let mut events_rx = outlets.events.subscribe();
+    let screen = display.then(|| (rt.handle().clone(), outlets.events.subscribe()));
+    let pause = if display {
+        Duration::from_millis(1500)
+    } else {
+        Duration::ZERO
+    };
     let (seen_tx, seen) = mpsc::channel::<LaneEvent>();
     let lane_thread = thread::spawn(move || {
         rt.block_on(async move {
@@ -190,37 +199,59 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     });
 
     let readers = card_reader::Readers::establish().context("PC/SC service (is pcscd running?)")?;
-    let mut results = Vec::new();
-    let mut failure = None;
-    for (i, t) in travellers.iter().enumerate() {
-        println!();
-        println!(
-            "── traveller {}/{}: {} ({} passport, chip {})",
-            i + 1,
-            travellers.len(),
-            t.label,
-            t.document.0,
-            chip_name(t.chip)
-        );
-        match one_traveller(
-            t,
-            &pkis,
-            args,
-            &readers,
-            &mut sim,
-            &mut scanner,
-            &face,
-            &inputs,
-            &seen,
-        ) {
-            Ok(r) => results.push(r),
-            Err(e) => {
-                failure = Some(e.context(format!("traveller {:?}", t.label)));
-                break;
+    let (pkis, readers, lane_inputs) = (&pkis, &readers, &inputs);
+    let (results, failure) = thread::scope(|scope| {
+        let travellers = scope.spawn(move || {
+            let mut results = Vec::new();
+            for (i, t) in travellers.iter().enumerate() {
+                println!();
+                println!(
+                    "── traveller {}/{}: {} ({} passport, chip {})",
+                    i + 1,
+                    travellers.len(),
+                    t.label,
+                    t.document.0,
+                    chip_name(t.chip)
+                );
+                thread::sleep(pause);
+                let lane = Lane {
+                    pkis,
+                    args,
+                    readers,
+                    inputs: lane_inputs,
+                    seen: &seen,
+                    pause,
+                };
+                match lane.traveller(t, &mut sim, &mut scanner, &face) {
+                    Ok(r) => results.push(r),
+                    Err(e) => {
+                        let _ = lane_inputs.blocking_send(Input::Shutdown);
+                        return (results, Some(e.context(format!("traveller {:?}", t.label))));
+                    }
+                }
+            }
+            thread::sleep(pause);
+            let _ = lane_inputs.blocking_send(Input::Shutdown);
+            (results, None)
+        });
+        #[cfg(feature = "display")]
+        if let Some((handle, events)) = screen {
+            let officer = crate::display::KioskOfficer::new(None, "L01".into());
+            if let Err(e) =
+                crate::display::run_with_screen(&handle, events, inputs.clone(), officer)
+            {
+                eprintln!("asean-lane demo: no screen ({e}); running without one");
             }
         }
-    }
-    let _ = inputs.blocking_send(Input::Shutdown);
+        #[cfg(not(feature = "display"))]
+        drop(screen);
+        travellers.join().unwrap_or_else(|_| {
+            (
+                Vec::new(),
+                Some(anyhow::anyhow!("the demo's traveller thread panicked")),
+            )
+        })
+    });
     drop(inputs);
     if lane_thread.join().is_err() {
         bail!("the lane's runtime panicked");
@@ -263,136 +294,156 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Plays one traveller through the lane and returns what happened.
-#[allow(clippy::too_many_arguments)]
-fn one_traveller(
-    t: &Traveller,
-    pkis: &BTreeMap<String, TestPki>,
-    args: &DemoArgs,
-    readers: &card_reader::Readers,
-    sim: &mut SimGate,
-    scanner: &mut SimulatedReader<TTYPort>,
-    face: &Arc<Mutex<SimulatedFaceUnit>>,
-    inputs: &runtime::InputSender,
-    seen: &mpsc::Receiver<LaneEvent>,
-) -> anyhow::Result<TravellerResult> {
-    let start = Instant::now();
-    let deadline = start + TRAVELLER_DEADLINE;
-    let say = |tag: &str, text: String| {
-        println!(
-            "  [{:>6.3}s] {tag:<8} {text}",
-            start.elapsed().as_secs_f64()
-        );
-    };
-    // Wait for the gate to admit (printing what the lane does meanwhile).
-    while sim.leaves().0 != LeafDrive::Open {
-        if Instant::now() > deadline {
-            bail!("the gate never opened its entry");
-        }
-        if let Ok(e) = seen.recv_timeout(Duration::from_millis(20))
-            && let Some((tag, text)) = describe(&e)
-        {
-            say(tag, text);
-        }
-    }
-    *face
-        .lock()
-        .map_err(|_| anyhow::anyhow!("face unit lock poisoned"))? =
-        SimulatedFaceUnit::scripted([Ok(FaceMatch {
-            score: t.face_score,
-        })]);
-    let card = match t.chip {
-        ChipKind::None => None,
-        kind => {
-            let pki = pkis
-                .get(&t.document.0)
-                .context("no document signer for the issuing state")?;
-            let chip = virtual_chip(t, kind, pki)?;
-            let card = virtual_emrtd::connect(chip, args.vpcd)
-                .context("connecting the virtual chip to vpcd (is pcscd running with vpcd?)")?;
-            readers
-                .wait_for_card(&args.reader, Duration::from_secs(5))
-                .context("pcscd did not see the virtual chip")?;
-            say(
-                "traveller",
-                "lays the passport on the scanner, chip on the reader".into(),
-            );
-            Some(card)
-        }
-    };
-    sim.walk_in().context("simulated gate")?;
-    say("traveller", "steps into the gate".into());
-    let lines: Vec<&str> = t.mrz.lines().collect();
-    scanner.send_scan(&lines).context("simulated scanner")?;
+/// What a traveller needs of the demo's lane.
+struct Lane<'a> {
+    pkis: &'a BTreeMap<String, TestPki>,
+    args: &'a DemoArgs,
+    readers: &'a card_reader::Readers,
+    inputs: &'a runtime::InputSender,
+    seen: &'a mpsc::Receiver<LaneEvent>,
+    /// A pause before each of the traveller's moves (for a person watching).
+    pause: Duration,
+}
 
-    let mut result = TravellerResult {
-        label: t.label.clone(),
-        outcome: None,
-        reasons: Vec::new(),
-        gate: "closed",
-        expected: t.expect,
-    };
-    let mut started = false;
-    let mut left = false;
-    let mut walk_out_due = false;
-    loop {
-        if Instant::now() > deadline {
-            bail!("stuck: no end of the passage within {TRAVELLER_DEADLINE:?}");
-        }
-        let Ok(e) = seen.recv_timeout(Duration::from_millis(50)) else {
-            // The lane has said all it had to say about the open exit: walk.
-            if walk_out_due {
-                walk_out_due = false;
-                sim.walk_out().context("simulated gate")?;
-                say("traveller", "walks out through the exit".into());
-                left = true;
-            }
-            continue;
+impl Lane<'_> {
+    /// Plays one traveller through the lane and returns what happened.
+    fn traveller(
+        &self,
+        t: &Traveller,
+        sim: &mut SimGate,
+        scanner: &mut SimulatedReader<TTYPort>,
+        face: &Arc<Mutex<SimulatedFaceUnit>>,
+    ) -> anyhow::Result<TravellerResult> {
+        let Lane {
+            pkis,
+            args,
+            readers,
+            inputs,
+            seen,
+            pause,
+        } = *self;
+        let start = Instant::now();
+        let deadline = start + TRAVELLER_DEADLINE;
+        let say = |tag: &str, text: String| {
+            println!(
+                "  [{:>6.3}s] {tag:<8} {text}",
+                start.elapsed().as_secs_f64()
+            );
         };
-        if let Some((tag, text)) = describe(&e) {
-            say(tag, text);
+        // Wait for the gate to admit (printing what the lane does meanwhile).
+        while sim.leaves().0 != LeafDrive::Open {
+            if Instant::now() > deadline {
+                bail!("the gate never opened its entry");
+            }
+            if let Ok(e) = seen.recv_timeout(Duration::from_millis(20))
+                && let Some((tag, text)) = describe(&e)
+            {
+                say(tag, text);
+            }
         }
-        match e {
-            LaneEvent::DocumentScanned { .. } => started = true,
-            LaneEvent::Decided {
-                outcome, reasons, ..
-            } => {
-                result.outcome = Some(outcome);
-                result.reasons = reasons.iter().map(|r| r.as_str().to_owned()).collect();
-            }
-            LaneEvent::ExitOpened { .. } => {
-                result.gate = "opened";
-                walk_out_due = true;
-            }
-            LaneEvent::Referred { .. } => {
+        *face
+            .lock()
+            .map_err(|_| anyhow::anyhow!("face unit lock poisoned"))? =
+            SimulatedFaceUnit::scripted([Ok(FaceMatch {
+                score: t.face_score,
+            })]);
+        let card = match t.chip {
+            ChipKind::None => None,
+            kind => {
+                let pki = pkis
+                    .get(&t.document.0)
+                    .context("no document signer for the issuing state")?;
+                let chip = virtual_chip(t, kind, pki)?;
+                let card = virtual_emrtd::connect(chip, args.vpcd)
+                    .context("connecting the virtual chip to vpcd (is pcscd running with vpcd?)")?;
+                readers
+                    .wait_for_card(&args.reader, Duration::from_secs(5))
+                    .context("pcscd did not see the virtual chip")?;
                 say(
-                    "officer",
-                    "reviews the referral and sends the traveller to the manual counter".into(),
+                    "traveller",
+                    "lays the passport on the scanner, chip on the reader".into(),
                 );
-                inputs
-                    .blocking_send(Input::Event(Event::OfficerDismiss {
-                        authenticated: true,
-                    }))
-                    .context("the lane stopped")?;
+                Some(card)
             }
-            LaneEvent::State("await_document") if started => {
-                if !left {
-                    wait_for_entry(sim, deadline)?;
-                    sim.turn_back().context("simulated gate")?;
-                    say("traveller", "turns back out through the entry".into());
+        };
+        thread::sleep(pause);
+        sim.walk_in().context("simulated gate")?;
+        say("traveller", "steps into the gate".into());
+        let lines: Vec<&str> = t.mrz.lines().collect();
+        scanner.send_scan(&lines).context("simulated scanner")?;
+
+        let mut result = TravellerResult {
+            label: t.label.clone(),
+            outcome: None,
+            reasons: Vec::new(),
+            gate: "closed",
+            expected: t.expect,
+        };
+        let mut started = false;
+        let mut left = false;
+        let mut walk_out_due = false;
+        loop {
+            if Instant::now() > deadline {
+                bail!("stuck: no end of the passage within {TRAVELLER_DEADLINE:?}");
+            }
+            let Ok(e) = seen.recv_timeout(Duration::from_millis(50)) else {
+                // The lane has said all it had to say about the open exit: walk.
+                if walk_out_due {
+                    walk_out_due = false;
+                    thread::sleep(pause);
+                    sim.walk_out().context("simulated gate")?;
+                    say("traveller", "walks out through the exit".into());
+                    left = true;
                 }
-                break;
+                continue;
+            };
+            if let Some((tag, text)) = describe(&e) {
+                say(tag, text);
             }
-            _ => {}
+            match e {
+                LaneEvent::DocumentScanned { .. } => started = true,
+                LaneEvent::Decided {
+                    outcome, reasons, ..
+                } => {
+                    result.outcome = Some(outcome);
+                    result.reasons = reasons.iter().map(|r| r.as_str().to_owned()).collect();
+                }
+                LaneEvent::ExitOpened { .. } => {
+                    result.gate = "opened";
+                    walk_out_due = true;
+                }
+                LaneEvent::Referred { .. } => {
+                    thread::sleep(pause);
+                    say(
+                        "officer",
+                        "reviews the referral and sends the traveller to the manual counter".into(),
+                    );
+                    inputs
+                        .blocking_send(Input::Event(Event::OfficerDismiss {
+                            authenticated: true,
+                        }))
+                        .context("the lane stopped")?;
+                }
+                LaneEvent::State("await_document") if started => {
+                    if !left {
+                        thread::sleep(pause);
+                        wait_for_entry(sim, deadline)?;
+                        sim.turn_back().context("simulated gate")?;
+                        say("traveller", "turns back out through the entry".into());
+                    }
+                    break;
+                }
+                _ => {}
+            }
         }
+        if let Some(card) = card {
+            card.remove().context("removing the virtual chip")?;
+            readers
+                .wait_for_removal(&args.reader, Duration::from_secs(5))
+                .context("pcscd did not see the chip leave")?;
+        }
+        Ok(result)
     }
-    if let Some(card) = card {
-        card.remove().context("removing the virtual chip")?;
-        readers
-            .wait_for_removal(&args.reader, Duration::from_secs(5))
-            .context("pcscd did not see the chip leave")?;
-    }
-    Ok(result)
 }
 
 /// Waits until the gate's entry is open (for a traveller to turn back).

@@ -267,6 +267,23 @@ impl Officers {
         self.by_id.contains_key(officer_id)
     }
 
+    /// The officer whose PIN this is, for the kiosk's own PIN pad (which
+    /// asks no id). Tries every officer, so it costs one hash per officer.
+    #[must_use]
+    pub fn officer_with_pin(&self, pin: &str) -> Option<&str> {
+        if !PIN_LENGTH.contains(&pin.chars().count()) {
+            return None;
+        }
+        let mut found = None;
+        // No early exit: the time does not tell which officer matched.
+        for (id, record) in &self.by_id {
+            if record.verify(pin) && found.is_none() {
+                found = Some(id.as_str());
+            }
+        }
+        found
+    }
+
     /// Whether `pin` is `officer_id`'s PIN. Slow on purpose (PBKDF2): run it
     /// off the async threads. An unknown id costs the same and is `false`.
     #[must_use]
