@@ -8,9 +8,12 @@
 //! machine joined to the rules and the store, and its tokio runtime),
 //! [`devices`] (the chip reader and the MRZ scanner as the lane uses them),
 //! [`face`] (the face unit's trait and a simulated unit), [`store`] (the
-//! durable, signed, hash-chained passage records), [`appliance`] (a lane
-//! put together from its configuration) and, with the `demo` feature,
-//! [`demo`] (the whole lane on simulated devices).
+//! durable, signed, hash-chained passage records), [`sync`] (store and
+//! forward to the central system over mutual TLS), [`supervision`] (the
+//! officer consoles' mutual-TLS endpoint and its client), [`appliance`] (a
+//! lane put together from its configuration) and, with features, [`demo`]
+//! (the whole lane on simulated devices) and `display` (the traveller's
+//! screen joined to the lane).
 #![forbid(unsafe_code)]
 
 pub mod appliance;

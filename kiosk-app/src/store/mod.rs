@@ -1,7 +1,8 @@
 //! The durable passage-record store: one SQLite file per unit (WAL,
 //! `synchronous = FULL`), every record signed with the unit's Ed25519 key and
 //! hash-chained to the one before it, an outbox for the sync worker and an
-//! audit table for officer actions.
+//! audit table for officer actions (signed, chained and queued for the sync
+//! worker too, see [`audit`]).
 //!
 //! The store is synchronous on purpose: the lane calls it from a dedicated
 //! database thread. [`Store::append`] returns only after the transaction is
@@ -14,6 +15,7 @@
 //! documentation. The store never generates or keeps a private key: the
 //! caller passes the unit's [`SigningKey`] in [`StoreConfig`].
 
+pub mod audit;
 mod chain;
 mod error;
 pub mod outbox;
@@ -24,6 +26,8 @@ pub mod sample;
 mod schema;
 mod verify;
 
+#[cfg(test)]
+mod audit_tests;
 #[cfg(test)]
 mod outbox_tests;
 #[cfg(test)]
@@ -39,6 +43,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub use ed25519_dalek::{SigningKey, VerifyingKey};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
 
+pub use audit::{PendingAudit, SignedAudit, decode_audit};
 pub use error::StoreError;
 pub use outbox::{Outbox, OutboxStatus, PendingRecord, outbox_status};
 pub use personal::{DecodeError, PersonalPart, SignedRecord, decode_personal, decode_signed};
@@ -129,6 +134,9 @@ impl Store {
             .map_err(db)?;
         writer_settings(&conn, mode, path)?;
         schema::migrate(&mut conn, now_unix_ms()).map_err(db)?;
+        let tx = begin_immediate(&mut conn, path)?;
+        audit::seal_unsealed(&tx, &config.signing_key).map_err(db)?;
+        tx.commit().map_err(db)?;
         Ok(Store {
             conn: Mutex::new(conn),
             key: config.signing_key.clone(),
@@ -245,37 +253,66 @@ impl Store {
         Ok(stored)
     }
 
-    /// Records an officer action; returns its row id. Committed durably
-    /// before it returns. Audit entries are not signed or chained (yet).
+    /// Records an officer action; returns its row id. The entry is signed
+    /// with the unit's key, chained to the audit entry before it and queued
+    /// in the audit outbox, in one transaction committed durably before it
+    /// returns.
     ///
     /// # Errors
     /// [`StoreError::InvalidRecord`] for a bad action name or a `record_id`
-    /// that is not stored, [`StoreError::Full`] when the disk is full.
+    /// that is not stored, [`StoreError::Full`] when the disk is full,
+    /// [`StoreError::Corrupt`] when the last audit entry has no seal.
     pub fn append_audit(&self, entry: &AuditEntry) -> Result<i64, StoreError> {
         entry.validate()?;
-        let conn = self.lock();
-        let result = conn.execute(
-            "INSERT INTO audit (officer_id, time_unix_ms, lane, action, record_id, reason)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            (
+        let db = |e| StoreError::from_sqlite(e, &self.path);
+        let mut conn = self.lock();
+        let tx = begin_immediate(&mut conn, &self.path)?;
+        let (id, prev_hash) = audit::head(&tx)
+            .map_err(db)?
+            .map_err(|id| StoreError::Corrupt {
+                path: self.path.clone(),
+                detail: format!("audit entry {id} has no 32-byte entry_hash"),
+            })?;
+        let sealed = audit::seal(entry, id, &prev_hash, &self.key);
+        let id_sql = seq_sql(id);
+        let result = tx.execute(
+            "INSERT INTO audit (id, officer_id, time_unix_ms, lane, action, record_id, reason, \
+             prev_hash, signature, entry_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            rusqlite::params![
+                id_sql,
                 &entry.officer_id,
                 entry.time_unix_ms,
                 &entry.lane,
                 &entry.action,
                 entry.record_id.map(|id| id.to_hex()),
                 &entry.reason,
-            ),
+                &prev_hash[..],
+                &sealed.signature[..],
+                &sealed.entry_hash[..],
+            ],
         );
         match result {
-            Ok(_) => Ok(conn.last_insert_rowid()),
+            Ok(_) => {}
             Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) => {
-                Err(StoreError::InvalidRecord {
+                return Err(StoreError::InvalidRecord {
                     field: "record_id",
                     problem: "names no stored passage record",
-                })
+                });
             }
-            Err(e) => Err(StoreError::from_sqlite(e, &self.path)),
+            Err(e) => return Err(db(e)),
         }
+        tx.execute(
+            "INSERT INTO audit_outbox (id, enqueued_unix_ms) VALUES (?1, ?2)",
+            (id_sql, now_unix_ms()),
+        )
+        .map_err(db)?;
+        tx.commit().map_err(db)?;
+        Ok(id_sql)
+    }
+
+    /// Number of audit entries waiting in the audit outbox.
+    pub fn audit_outbox_count(&self) -> Result<u64, StoreError> {
+        self.count("SELECT COUNT(*) FROM audit_outbox")
     }
 
     /// Number of passage records stored.

@@ -1,7 +1,8 @@
 //! The sync worker's side of the store: its own SQLite connection (the store
 //! is WAL, so reading the outbox never blocks the lane's appends), batches
 //! read in sequence order with a bounded size, acknowledgements, the last
-//! outcome for `kioskctl store status`, and the retention purge.
+//! outcome for `kioskctl store status`, the retention purge, and the audit
+//! outbox (officer audit entries, schema 3), which follows the same contract.
 //!
 //! # Contract
 //! - An outbox row is removed only by [`Outbox::acknowledge`], in the same
@@ -19,6 +20,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
+use crate::store::audit::{self, PendingAudit};
 use crate::store::personal::{self, PERSONAL_COLUMNS};
 use crate::store::{
     RecordId, StoreError, begin_immediate, chain, open_connection, schema, seq_sql, writer_settings,
@@ -79,6 +81,8 @@ pub struct OutboxStatus {
     pub last_success_unix_ms: Option<i64>,
     /// The receiver's clock minus the unit's, at the last success.
     pub clock_skew_ms: Option<i64>,
+    /// Officer audit entries waiting for the central system.
+    pub audit_backlog: u64,
 }
 
 impl OutboxStatus {
@@ -267,6 +271,127 @@ impl Outbox {
         tx.commit().map_err(db)
     }
 
+    /// The oldest waiting audit entries in id order: at most `max_entries`,
+    /// and no more than `max_bytes` of upload (always at least one entry
+    /// when any waits). Entries not yet sealed are not sent.
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] naming the entry when a row cannot be read
+    /// back (it stays queued); SQLite errors.
+    pub fn next_audit_batch(
+        &self,
+        max_entries: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<PendingAudit>, StoreError> {
+        let db = |e| StoreError::from_sqlite(e, &self.path);
+        let columns: Vec<String> = audit::ENTRY_COLUMNS
+            .split(',')
+            .map(|c| format!("a.{}", c.trim()))
+            .collect();
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {}, a.prev_hash, a.signature, o.enqueued_unix_ms \
+                 FROM audit_outbox o JOIN audit a ON a.id = o.id \
+                 WHERE a.entry_hash IS NOT NULL ORDER BY o.id LIMIT ?1",
+                columns.join(", ")
+            ))
+            .map_err(db)?;
+        let limit = i64::try_from(max_entries.max(1)).unwrap_or(i64::MAX);
+        let mut rows = stmt.query([limit]).map_err(db)?;
+        let mut out = Vec::new();
+        let mut bytes = 0usize;
+        while let Some(row) = rows.next().map_err(db)? {
+            let corrupt = |column: &str| StoreError::Corrupt {
+                path: self.path.clone(),
+                detail: format!(
+                    "queued audit entry {} has a malformed {column} column",
+                    row.get::<_, i64>(0).unwrap_or(-1)
+                ),
+            };
+            let (id, entry) = audit::entry_from_row(row).map_err(corrupt)?;
+            let prev_hash: Vec<u8> = row.get(7).map_err(db)?;
+            let prev_hash = <[u8; 32]>::try_from(prev_hash).map_err(|_| corrupt("prev_hash"))?;
+            let signature: Vec<u8> = row.get(8).map_err(db)?;
+            let signature = <[u8; 64]>::try_from(signature).map_err(|_| corrupt("signature"))?;
+            let pending = PendingAudit {
+                id,
+                signed: audit::canonical(&entry, id, &prev_hash),
+                signature,
+                enqueued_unix_ms: row.get(9).map_err(db)?,
+            };
+            bytes = bytes.saturating_add(pending.wire_size());
+            if !out.is_empty() && bytes > max_bytes {
+                break;
+            }
+            out.push(pending);
+        }
+        Ok(out)
+    }
+
+    /// Records that the central system acknowledged these audit entries:
+    /// removes their audit outbox rows and notes the success, in one durable
+    /// transaction. Returns how many rows were removed.
+    ///
+    /// # Errors
+    /// SQLite errors; nothing is changed then.
+    pub fn acknowledge_audit(
+        &mut self,
+        ids: &[u64],
+        now_unix_ms: i64,
+        clock_skew_ms: Option<i64>,
+    ) -> Result<u64, StoreError> {
+        let tx = begin_immediate(&mut self.conn, &self.path)?;
+        let db = |e| StoreError::from_sqlite(e, &self.path);
+        let mut removed = 0u64;
+        {
+            let mut delete = tx
+                .prepare_cached("DELETE FROM audit_outbox WHERE id = ?1")
+                .map_err(db)?;
+            for &id in ids {
+                let n = delete.execute([seq_sql(id)]).map_err(db)?;
+                removed += u64::try_from(n).unwrap_or(0);
+            }
+        }
+        tx.execute(
+            "UPDATE sync_state SET last_error = NULL, last_error_unix_ms = NULL, \
+             last_success_unix_ms = ?1, clock_skew_ms = ?2 WHERE id = 1",
+            (now_unix_ms, clock_skew_ms),
+        )
+        .map_err(db)?;
+        tx.commit().map_err(db)?;
+        Ok(removed)
+    }
+
+    /// Notes a failed audit upload: `error` (no personal data) becomes the
+    /// last error, and the queued entries of `ids` count one more attempt.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn note_audit_failure(
+        &mut self,
+        ids: &[u64],
+        error: &str,
+        now_unix_ms: i64,
+    ) -> Result<(), StoreError> {
+        let tx = begin_immediate(&mut self.conn, &self.path)?;
+        let db = |e| StoreError::from_sqlite(e, &self.path);
+        {
+            let mut bump = tx
+                .prepare_cached("UPDATE audit_outbox SET attempts = attempts + 1 WHERE id = ?1")
+                .map_err(db)?;
+            for &id in ids {
+                bump.execute([seq_sql(id)]).map_err(db)?;
+            }
+        }
+        tx.execute(
+            "UPDATE sync_state SET last_error = ?1, last_error_unix_ms = ?2 WHERE id = 1",
+            (error, now_unix_ms),
+        )
+        .map_err(db)?;
+        tx.commit().map_err(db)
+    }
+
     /// The outbox and the last outcome.
     ///
     /// # Errors
@@ -394,6 +519,7 @@ fn read_status(conn: &Connection, path: &Path) -> Result<OutboxStatus, StoreErro
         Ok(u64::try_from(n).unwrap_or(0))
     };
     let backlog = count("SELECT COUNT(*) FROM outbox")?;
+    let audit_backlog = count("SELECT COUNT(*) FROM audit_outbox")?;
     let acknowledged = count("SELECT COUNT(*) FROM sync_ack")?;
     let purged = count("SELECT COUNT(*) FROM sync_ack WHERE purged_unix_ms > 0")?;
     let oldest_enqueued_unix_ms: Option<i64> = conn
@@ -424,5 +550,6 @@ fn read_status(conn: &Connection, path: &Path) -> Result<OutboxStatus, StoreErro
         last_error_unix_ms,
         last_success_unix_ms,
         clock_skew_ms,
+        audit_backlog,
     })
 }

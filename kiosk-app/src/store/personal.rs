@@ -41,7 +41,7 @@ pub(crate) const CANONICAL_MAGIC_V2: [u8; 8] = *b"ASLPR\0\0\x02";
 pub(crate) const PERSONAL_MAGIC: [u8; 8] = *b"ASLPP\0\0\x01";
 
 /// Longest signed or personal encoding accepted by the decoder.
-const MAX_ENCODED_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_ENCODED_BYTES: usize = 64 * 1024;
 
 /// The six personal fields, in encoding order.
 pub(crate) fn personal_fields(doc: &DocumentFields) -> [&String; 6] {
@@ -368,13 +368,13 @@ pub fn decode_signed(bytes: &[u8]) -> Result<SignedRecord, DecodeError> {
 }
 
 /// A cursor over untrusted bytes.
-struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
     offset: usize,
 }
 
 impl<'a> Reader<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
         Reader { bytes, offset: 0 }
     }
 
@@ -388,14 +388,17 @@ impl<'a> Reader<'a> {
         Ok(head)
     }
 
-    fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], DecodeError> {
+    pub(crate) fn array<const N: usize>(
+        &mut self,
+        what: &'static str,
+    ) -> Result<[u8; N], DecodeError> {
         let offset = self.offset;
         self.take(N, what)?
             .try_into()
             .map_err(|_| DecodeError::Truncated { what, offset })
     }
 
-    fn u8(&mut self, what: &'static str) -> Result<u8, DecodeError> {
+    pub(crate) fn u8(&mut self, what: &'static str) -> Result<u8, DecodeError> {
         Ok(self.array::<1>(what)?[0])
     }
 
@@ -403,11 +406,11 @@ impl<'a> Reader<'a> {
         Ok(u32::from_be_bytes(self.array::<4>(what)?))
     }
 
-    fn u64(&mut self, what: &'static str) -> Result<u64, DecodeError> {
+    pub(crate) fn u64(&mut self, what: &'static str) -> Result<u64, DecodeError> {
         Ok(u64::from_be_bytes(self.array::<8>(what)?))
     }
 
-    fn string(&mut self, what: &'static str) -> Result<String, DecodeError> {
+    pub(crate) fn string(&mut self, what: &'static str) -> Result<String, DecodeError> {
         let len = usize::try_from(self.u32(what)?).unwrap_or(usize::MAX);
         let start = self.offset;
         let bytes = self.take(len, what)?;
@@ -432,14 +435,14 @@ impl<'a> Reader<'a> {
     }
 
     /// An invalid value of `len` bytes just read.
-    fn invalid(&self, what: &'static str, len: usize) -> DecodeError {
+    pub(crate) fn invalid(&self, what: &'static str, len: usize) -> DecodeError {
         DecodeError::Invalid {
             what,
             offset: self.offset.saturating_sub(len),
         }
     }
 
-    fn finish(&self) -> Result<(), DecodeError> {
+    pub(crate) fn finish(&self) -> Result<(), DecodeError> {
         match self.bytes.len().saturating_sub(self.offset) {
             0 => Ok(()),
             n => Err(DecodeError::TrailingData(n)),

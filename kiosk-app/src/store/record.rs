@@ -405,7 +405,7 @@ fn check_code(field: &'static str, code: &str) -> Result<(), StoreError> {
 }
 
 /// Appends a length-prefixed string. Lengths were validated to fit in u32.
-fn put_str(out: &mut Vec<u8>, value: &str) {
+pub(crate) fn put_str(out: &mut Vec<u8>, value: &str) {
     let len = u32::try_from(value.len()).unwrap_or(u32::MAX);
     out.extend_from_slice(&len.to_be_bytes());
     out.extend_from_slice(value.as_bytes());

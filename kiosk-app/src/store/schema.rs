@@ -95,8 +95,31 @@ CREATE TABLE sync_state (
 INSERT INTO sync_state (id) VALUES (1);
 ";
 
+/// Migration 3 (issue 7): officer audit entries are signed, hash-chained
+/// and synced like passage records.
+///
+/// `prev_hash`, `signature` and `entry_hash` seal a row (see
+/// [`crate::store::audit`]); rows written before it are sealed by the first
+/// [`crate::store::Store::open`] after it (SQL has no key). `audit_outbox`
+/// holds the entries waiting for the central system: a row is written in
+/// the same transaction as its audit row and removed when acknowledged; the
+/// rows already stored are queued here.
+const V3: &str = "
+ALTER TABLE audit ADD COLUMN prev_hash  BLOB;
+ALTER TABLE audit ADD COLUMN signature  BLOB;
+ALTER TABLE audit ADD COLUMN entry_hash BLOB;
+
+CREATE TABLE audit_outbox (
+    id               INTEGER PRIMARY KEY REFERENCES audit(id),
+    enqueued_unix_ms INTEGER NOT NULL,
+    attempts         INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO audit_outbox (id, enqueued_unix_ms)
+    SELECT id, CAST(unixepoch('subsec') * 1000 AS INTEGER) FROM audit;
+";
+
 /// Every migration, oldest first.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this build writes.
 pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

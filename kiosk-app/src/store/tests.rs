@@ -512,7 +512,7 @@ fn newer_schema_is_refused() {
             err,
             StoreError::NewerSchema {
                 found: 99,
-                supported: 2
+                supported: 3
             }
         ),
         "{err:?}"

@@ -6,8 +6,11 @@ use std::sync::Arc;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-use crate::store::PendingRecord;
-use crate::sync::wire::{BATCH_PATH, BatchRequest, BatchResponse, ErrorBody, WireRecord};
+use crate::store::{PendingAudit, PendingRecord};
+use crate::sync::wire::{
+    AuditBatchRequest, AuditBatchResponse, BATCH_PATH, BatchRequest, BatchResponse, ErrorBody,
+    WireAudit, WireRecord, audit_path,
+};
 use crate::sync::{SyncConfig, SyncError};
 
 /// Largest response body read (a batch answer is a few hundred bytes per record).
@@ -96,8 +99,31 @@ pub(crate) async fn upload(
         unit_id: unit_id.to_owned(),
         records: batch.iter().map(WireRecord::from_pending).collect(),
     };
-    let body = serde_json::to_vec(&body).map_err(|e| UploadError::Response(e.to_string()))?;
     let url = format!("{}{BATCH_PATH}", endpoint.trim_end_matches('/'));
+    post_json(client, url, &body).await
+}
+
+/// Uploads a batch of audit entries and returns the receiver's answer.
+pub(crate) async fn upload_audit(
+    client: &reqwest::Client,
+    endpoint: &str,
+    unit_id: &str,
+    batch: &[PendingAudit],
+) -> Result<AuditBatchResponse, UploadError> {
+    let body = AuditBatchRequest {
+        entries: batch.iter().map(WireAudit::from_pending).collect(),
+    };
+    let url = format!("{}{}", endpoint.trim_end_matches('/'), audit_path(unit_id));
+    post_json(client, url, &body).await
+}
+
+/// POSTs `body` as JSON to `url`; a 200 answer is parsed as `R`.
+async fn post_json<R: serde::de::DeserializeOwned>(
+    client: &reqwest::Client,
+    url: String,
+    body: &impl serde::Serialize,
+) -> Result<R, UploadError> {
+    let body = serde_json::to_vec(body).map_err(|e| UploadError::Response(e.to_string()))?;
     let mut response = client
         .post(url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")

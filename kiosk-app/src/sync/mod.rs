@@ -14,6 +14,11 @@
 //! so a restart (or `kill -9`) loses nothing: at worst a batch is sent again
 //! and the receiver acknowledges the duplicates.
 //!
+//! Officer audit entries (schema 3) travel the same way from their own
+//! outbox: after each passage batch, a batch of signed, chained audit
+//! entries goes to `POST /v1/units/{unit}/audit`, acknowledged per entry by
+//! audit id; [`SyncStatus::audit_backlog`] counts those still waiting.
+//!
 //! When [`SyncConfig::retention`] is set, the personal fields of records
 //! acknowledged longer ago than that are purged (see
 //! [`crate::store::personal`]); the chain stays verifiable.

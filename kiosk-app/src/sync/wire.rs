@@ -7,10 +7,18 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
-use crate::store::PendingRecord;
+use crate::store::{PendingAudit, PendingRecord};
 
 /// The upload endpoint's path.
 pub const BATCH_PATH: &str = "/v1/passages/batch";
+
+/// The audit upload endpoint's route (`{unit}` is the unit id).
+pub const AUDIT_ROUTE: &str = "/v1/units/{unit}/audit";
+
+/// The audit upload path of `unit_id`.
+pub fn audit_path(unit_id: &str) -> String {
+    AUDIT_ROUTE.replace("{unit}", unit_id)
+}
 
 /// Most records a receiver must accept in one batch.
 pub const MAX_BATCH_RECORDS: usize = 1000;
@@ -160,6 +168,78 @@ impl Rejection {
             Rejection::ChainBreak => "chain_break",
         }
     }
+}
+
+/// `POST /v1/units/{unit}/audit` request body (the unit is in the path).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditBatchRequest {
+    /// Entries in chain order (ascending `id`).
+    pub entries: Vec<WireAudit>,
+}
+
+/// One signed audit entry on the wire. `Debug` shows only the id.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WireAudit {
+    /// The audit id (position in the unit's audit chain): with the unit,
+    /// the idempotency key.
+    pub id: u64,
+    /// The signed bytes, base64 (see `kiosk_app::store::audit`).
+    pub signed: String,
+    /// Ed25519 signature over the signed bytes, base64 (64 bytes).
+    pub signature: String,
+}
+
+impl fmt::Debug for WireAudit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WireAudit")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WireAudit {
+    /// The wire form of a queued audit entry.
+    pub fn from_pending(p: &PendingAudit) -> Self {
+        WireAudit {
+            id: p.id,
+            signed: STANDARD.encode(&p.signed),
+            signature: STANDARD.encode(p.signature),
+        }
+    }
+
+    /// The signed bytes; `None` if not base64.
+    pub fn signed_bytes(&self) -> Option<Vec<u8>> {
+        STANDARD.decode(&self.signed).ok()
+    }
+
+    /// The signature; `None` if not base64 of 64 bytes.
+    pub fn signature_bytes(&self) -> Option<[u8; 64]> {
+        STANDARD.decode(&self.signature).ok()?.try_into().ok()
+    }
+}
+
+/// `200` response body of an audit upload: one result per entry, in order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditBatchResponse {
+    /// The outcome of each entry.
+    pub results: Vec<AuditResult>,
+    /// The receiver's clock when it answered, unix milliseconds.
+    pub received_unix_ms: i64,
+}
+
+/// What the receiver did with one audit entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditResult {
+    /// The audit id it concerns.
+    pub id: u64,
+    /// Stored, duplicate or rejected.
+    pub status: AckStatus,
+    /// For `rejected`: a stable reason code (see [`Rejection`]; never
+    /// `personal_mismatch`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// Body of every non-200 response.

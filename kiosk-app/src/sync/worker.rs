@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, watch};
 
-use crate::store::{Outbox, OutboxStatus, PendingRecord, now_unix_ms};
+use crate::store::{Outbox, OutboxStatus, PendingAudit, PendingRecord, now_unix_ms};
 use crate::sync::backoff::random_jitter;
 use crate::sync::client::{self, UploadError};
-use crate::sync::wire::BatchResponse;
+use crate::sync::wire::{AuditBatchResponse, BatchResponse};
 use crate::sync::{SyncConfig, SyncError};
 
 /// How often the full status (counts) is re-read while busy.
@@ -41,6 +41,8 @@ pub struct SyncStatus {
     pub purged: u64,
     /// False once the worker has stopped.
     pub running: bool,
+    /// Officer audit entries waiting for the central system.
+    pub audit_backlog: u64,
 }
 
 /// What the worker last knew, kept as times so the age is current when read.
@@ -96,6 +98,7 @@ impl SyncHandle {
             acknowledged: o.acknowledged,
             purged: o.purged,
             running: snap.running,
+            audit_backlog: o.audit_backlog,
         }
     }
 
@@ -221,6 +224,38 @@ pub(crate) fn sort_results(batch: &[PendingRecord], response: &BatchResponse) ->
     }
 }
 
+/// Matches the receiver's results to an audit batch by audit id, as
+/// [`sort_results`] does for passage records.
+pub(crate) fn sort_audit_results(batch: &[PendingAudit], response: &AuditBatchResponse) -> Sorted {
+    let mut acknowledged = Vec::new();
+    let mut unacknowledged = Vec::new();
+    let mut problem = None;
+    for entry in batch {
+        let result = response.results.iter().find(|r| r.id == entry.id);
+        match result {
+            Some(r) if r.status.is_acknowledged() => acknowledged.push(entry.id),
+            other => {
+                unacknowledged.push(entry.id);
+                if problem.is_none() {
+                    let why = match other {
+                        Some(r) => format!(
+                            "rejected: {}",
+                            r.reason.as_deref().unwrap_or("no reason given")
+                        ),
+                        None => "not answered".to_owned(),
+                    };
+                    problem = Some(format!("audit entry {} {why}", entry.id));
+                }
+            }
+        }
+    }
+    Sorted {
+        acknowledged,
+        problem,
+        unacknowledged,
+    }
+}
+
 impl Worker {
     async fn run(mut self) {
         tracing::info!(unit = %self.config.unit_id, "sync worker started");
@@ -243,23 +278,51 @@ impl Worker {
                     continue;
                 }
             };
-            if batch.is_empty() {
+            if !batch.is_empty() {
+                let upload = client::upload(
+                    &self.http,
+                    &self.config.endpoint,
+                    &self.config.unit_id,
+                    &batch,
+                );
+                let mut stop = self.stop.clone();
+                let result = tokio::select! {
+                    result = upload => result,
+                    _ = stop.wait_for(|s| *s) => break,
+                };
+                self.handle(&batch, result).await;
+            }
+            // Audit entries go after each passage batch, so a passage record
+            // the receiver keeps rejecting does not hold them back.
+            let audits = match self
+                .outbox
+                .next_audit_batch(self.config.batch_max_records, self.config.batch_max_bytes)
+            {
+                Ok(audits) => audits,
+                Err(e) => {
+                    self.failed(&[], &format!("reading the audit outbox: {e}"));
+                    self.back_off().await;
+                    continue;
+                }
+            };
+            if !audits.is_empty() {
+                let upload = client::upload_audit(
+                    &self.http,
+                    &self.config.endpoint,
+                    &self.config.unit_id,
+                    &audits,
+                );
+                let mut stop = self.stop.clone();
+                let result = tokio::select! {
+                    result = upload => result,
+                    _ = stop.wait_for(|s| *s) => break,
+                };
+                self.handle_audit(&audits, result).await;
+            }
+            if batch.is_empty() && audits.is_empty() {
                 self.refresh(true);
                 self.idle().await;
-                continue;
             }
-            let upload = client::upload(
-                &self.http,
-                &self.config.endpoint,
-                &self.config.unit_id,
-                &batch,
-            );
-            let mut stop = self.stop.clone();
-            let result = tokio::select! {
-                result = upload => result,
-                _ = stop.wait_for(|s| *s) => break,
-            };
-            self.handle(&batch, result).await;
         }
         self.refresh(true);
         self.shared.update(|s| s.running = false);
@@ -320,6 +383,72 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// Acts on the answer to an audit upload, as [`Worker::handle`] does for
+    /// passage records: acknowledged entries leave the audit outbox.
+    async fn handle_audit(
+        &mut self,
+        batch: &[PendingAudit],
+        result: Result<AuditBatchResponse, UploadError>,
+    ) {
+        let ids: Vec<u64> = batch.iter().map(|a| a.id).collect();
+        let response = match result {
+            Ok(response) => response,
+            Err(e) => {
+                self.failed_audit(&ids, &format!("upload of {} audit entries: {e}", ids.len()));
+                self.back_off().await;
+                return;
+            }
+        };
+        let now = now_unix_ms();
+        let sorted = sort_audit_results(batch, &response);
+        let skew = response.received_unix_ms.saturating_sub(now);
+        if !sorted.acknowledged.is_empty() {
+            match self
+                .outbox
+                .acknowledge_audit(&sorted.acknowledged, now, Some(skew))
+            {
+                Ok(removed) => {
+                    tracing::debug!(acknowledged = removed, "audit batch acknowledged");
+                    self.shared.update(|s| {
+                        s.outbox.audit_backlog = s.outbox.audit_backlog.saturating_sub(removed);
+                        s.outbox.last_error = None;
+                        s.outbox.last_success_unix_ms = Some(now);
+                        s.outbox.clock_skew_ms = Some(skew);
+                    });
+                }
+                Err(e) => {
+                    self.failed_audit(&[], &format!("recording audit acknowledgements: {e}"));
+                    self.back_off().await;
+                    return;
+                }
+            }
+        }
+        match sorted.problem {
+            None => {
+                self.failures = 0;
+                self.shared.update(|s| s.consecutive_failures = 0);
+                self.refresh(false);
+            }
+            Some(problem) => {
+                self.failed_audit(&sorted.unacknowledged, &problem);
+                if sorted.acknowledged.is_empty() {
+                    self.back_off().await;
+                }
+            }
+        }
+    }
+
+    /// Notes a failed audit upload in the store and the status.
+    fn failed_audit(&mut self, ids: &[u64], error: &str) {
+        let now = now_unix_ms();
+        if let Err(e) = self.outbox.note_audit_failure(ids, error, now) {
+            tracing::warn!(error = %e, "could not record the audit sync failure");
+        }
+        // The error is recorded; `failed` with no records re-records it and
+        // updates the status (counting one failure).
+        self.failed(&[], error);
     }
 
     /// Notes a failure in the store and the status.

@@ -1,6 +1,7 @@
 //! The HTTPS server: TLS 1.3 with a required client certificate from the
-//! test CA, the unit named by the certificate's CN, one route, and faults a
-//! test can switch on.
+//! test CA, the unit named by the certificate's CN, two routes (passage
+//! batches and audit batches), and faults a test can switch on (they apply
+//! to both routes).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -11,7 +12,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -20,7 +21,8 @@ use ed25519_dalek::VerifyingKey;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use kiosk_app::sync::wire::{
-    BATCH_PATH, BatchRequest, BatchResponse, ErrorBody, MAX_BATCH_BYTES, MAX_BATCH_RECORDS,
+    AUDIT_ROUTE, AuditBatchRequest, AuditBatchResponse, BATCH_PATH, BatchRequest, BatchResponse,
+    ErrorBody, MAX_BATCH_BYTES, MAX_BATCH_RECORDS,
 };
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -81,6 +83,8 @@ pub struct Stats {
     pub in_flight: AtomicU64,
     /// Batches committed to the database.
     pub batches_stored: AtomicU64,
+    /// Audit batches committed to the database.
+    pub audit_batches_stored: AtomicU64,
 }
 
 fn take_one(counter: &AtomicU32) -> bool {
@@ -252,6 +256,7 @@ async fn serve(
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
     let app = Router::new()
         .route(BATCH_PATH, post(batch))
+        .route(AUDIT_ROUTE, post(audit))
         .layer(DefaultBodyLimit::max(MAX_BATCH_BYTES))
         .with_state(state);
     loop {
@@ -389,6 +394,86 @@ async fn batch(
         tokio::time::sleep(Duration::from_millis(delay)).await;
     }
     let response = BatchResponse {
+        results,
+        received_unix_ms: now_unix_ms().saturating_add(state.clock_offset_ms),
+    };
+    (StatusCode::OK, Json(response)).into_response()
+}
+
+async fn audit(
+    State(state): State<Arc<AppState>>,
+    Extension(conn): Extension<Conn>,
+    Path(path_unit): Path<String>,
+    body: Bytes,
+) -> Response {
+    state.stats.requests.fetch_add(1, Ordering::SeqCst);
+    state.stats.in_flight.fetch_add(1, Ordering::SeqCst);
+    let _in_flight = InFlight(Arc::clone(&state.stats));
+    if take_one(&state.faults.fail_next) {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "injected fault",
+        );
+    }
+    if take_one(&state.faults.cut_before_store_next) {
+        return cut(&conn).await;
+    }
+    let Some(unit) = conn.unit.clone() else {
+        return error(
+            StatusCode::FORBIDDEN,
+            "unknown_unit",
+            "certificate names no unit",
+        );
+    };
+    if path_unit != unit {
+        return error(
+            StatusCode::FORBIDDEN,
+            "unit_mismatch",
+            "the path's unit is not the unit of the client certificate",
+        );
+    }
+    let request: AuditBatchRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", e.to_string()),
+    };
+    let Some(key) = state.units.get(&unit).copied() else {
+        return error(StatusCode::FORBIDDEN, "unknown_unit", "unit not registered");
+    };
+    if request.entries.len() > MAX_BATCH_RECORDS {
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("at most {MAX_BATCH_RECORDS} entries per batch"),
+        );
+    }
+    let now = now_unix_ms().saturating_add(state.clock_offset_ms);
+    let worker = Arc::clone(&state);
+    let stored = tokio::task::spawn_blocking(move || {
+        worker
+            .db
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .process_audit(&unit, &key, &request.entries, now)
+    })
+    .await;
+    let results = match stored {
+        Ok(Ok(results)) => results,
+        Ok(Err(e)) => return error(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()),
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()),
+    };
+    state
+        .stats
+        .audit_batches_stored
+        .fetch_add(1, Ordering::SeqCst);
+    if take_one(&state.faults.cut_after_store_next) {
+        return cut(&conn).await;
+    }
+    let delay = state.faults.delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
+    let response = AuditBatchResponse {
         results,
         received_unix_ms: now_unix_ms().saturating_add(state.clock_offset_ms),
     };
