@@ -6,6 +6,7 @@
 //! the same with no display at all (nobody subscribes).
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use tokio::sync::broadcast;
 use ui::{OfficerCommand, Screen, UiEvent, UiHandle};
@@ -16,6 +17,7 @@ use crate::policy::MessageKey;
 use crate::session::Event;
 use crate::store::AuditEntry;
 use crate::supervision::Officers;
+use crate::supervision::auth::{AuthLimits, Limiter};
 
 /// The screen for a lane message (the permitted stay shown when approved).
 #[must_use]
@@ -53,9 +55,7 @@ pub async fn drive(mut events: broadcast::Receiver<LaneEvent>, ui: UiHandle) {
                 message,
                 permitted_stay_days,
             } => ui.show(screen(message, permitted_stay_days)),
-            LaneEvent::DocumentScanned { issuing_state, .. } => {
-                ui.suggest_nationality(&issuing_state)
-            }
+            LaneEvent::DocumentScanned { nationality, .. } => ui.suggest_nationality(&nationality),
             LaneEvent::State(name) => ui.set_lane_open(name != "closed"),
             _ => Ok(()),
         };
@@ -71,7 +71,12 @@ pub struct KioskOfficer {
     officers: Option<Arc<Officers>>,
     logged_in: Option<String>,
     lane: String,
+    /// Wrong PINs on this pad: past the limit, the pad is locked out (PINs not even checked).
+    limiter: Limiter,
 }
+
+/// The name the PIN pad's failures are counted under in its [`Limiter`].
+const PAD: &str = "kiosk-pin-pad";
 
 impl KioskOfficer {
     /// Officer mode against the provisioned officers (`None`: nobody can log in).
@@ -81,15 +86,31 @@ impl KioskOfficer {
             officers,
             logged_in: None,
             lane,
+            limiter: Limiter::new(AuthLimits::default()),
         }
+    }
+
+    /// The same, with the PIN pad's own failure limits.
+    #[must_use]
+    pub fn with_limits(mut self, limits: AuthLimits) -> Self {
+        self.limiter = Limiter::new(limits);
+        self
     }
 
     /// What the lane must do for a touch on the screen; `Some(accepted)`
     /// for a PIN, which the screen must be told.
     ///
     /// Officer commands go to the lane as authenticated only from an officer
-    /// logged in here, and are audited with their id.
-    pub fn on_ui_event(&mut self, event: &UiEvent, now_unix_ms: i64) -> (Vec<Input>, Option<bool>) {
+    /// logged in here, and are audited with their id. After
+    /// [`AuthLimits::lockout_after`] wrong PINs in a row the pad refuses
+    /// every PIN, the right one too, until the lockout (doubling with each
+    /// further failure) has passed; `now` is the monotonic clock for it.
+    pub fn on_ui_event(
+        &mut self,
+        event: &UiEvent,
+        now_unix_ms: i64,
+        now: Instant,
+    ) -> (Vec<Input>, Option<bool>) {
         let audit = |officer: &str, action: &str| {
             Input::Audit(AuditEntry {
                 officer_id: officer.to_owned(),
@@ -102,6 +123,13 @@ impl KioskOfficer {
         };
         match event {
             UiEvent::CancelSession => (vec![Input::Event(Event::TravellerCancelled)], None),
+            UiEvent::OfficerPinEntered(_) if self.limiter.check("", PAD, now).is_err() => {
+                self.logged_in = None;
+                (
+                    vec![audit("unknown", "kiosk_officer_login_locked_out")],
+                    Some(false),
+                )
+            }
             UiEvent::OfficerPinEntered(pin) => {
                 let found = self
                     .officers
@@ -109,8 +137,14 @@ impl KioskOfficer {
                     .and_then(|o| o.officer_with_pin(pin.as_str()))
                     .map(str::to_owned);
                 let inputs = match &found {
-                    Some(id) => vec![audit(id, "kiosk_officer_login")],
-                    None => vec![audit("unknown", "kiosk_officer_login_refused")],
+                    Some(id) => {
+                        self.limiter.succeeded("", PAD);
+                        vec![audit(id, "kiosk_officer_login")]
+                    }
+                    None => {
+                        self.limiter.failed("", false, PAD, now);
+                        vec![audit("unknown", "kiosk_officer_login_refused")]
+                    }
                 };
                 let accepted = found.is_some();
                 self.logged_in = found;
@@ -174,7 +208,7 @@ pub fn serve_ui_events(
 ) {
     for event in events {
         let now = crate::lane::unix_ms(std::time::SystemTime::now());
-        let (inputs, login) = officer.on_ui_event(&event, now);
+        let (inputs, login) = officer.on_ui_event(&event, now, Instant::now());
         for input in inputs {
             if lane.blocking_send(input).is_err() {
                 return;

@@ -96,8 +96,11 @@ impl Running {
     }
 
     fn start_with(name: &str, hang: Option<Duration>, pulled_once: bool) -> Self {
+        Self::start_in(common::work_dir(name), hang, pulled_once)
+    }
+
+    fn start_in(dir: PathBuf, hang: Option<Duration>, pulled_once: bool) -> Self {
         // (The free-space limit is Watch::disk's default, 64 MiB.)
-        let dir = common::work_dir(name);
         let store_path = dir.join("passages.sqlite");
         let pki = TestPki::new(PkiOptions {
             country: "TH".into(),
@@ -192,6 +195,7 @@ impl Running {
     }
 
     /// Waits (up to 10 s) for an event matching `want`.
+    #[track_caller]
     fn wait_for(&mut self, want: impl Fn(&LaneEvent) -> bool) -> LaneEvent {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
@@ -369,4 +373,101 @@ fn a_disk_about_to_fill_closes_the_lane_before_a_record_is_lost_and_space_reopen
     lane.wait_for(|e| *e == LaneEvent::State("await_document"));
     lane.scan("THA");
     lane.wait_for(|e| matches!(e, LaneEvent::ExitOpened { .. }));
+}
+
+/// A small tmpfs of its own (needs root, as CI and the README's commands run).
+struct SmallDisk {
+    path: PathBuf,
+}
+
+impl SmallDisk {
+    fn mount(name: &str, bytes: u64) -> Option<Self> {
+        let path = common::work_dir(name);
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={bytes}"), "tmpfs"])
+            .arg(&path)
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then_some(Self { path })
+    }
+
+    /// Fills what is left of the disk; the ballast's path.
+    fn fill(&self) -> PathBuf {
+        use std::io::Write;
+        let ballast = self.path.join("ballast");
+        let mut f = std::fs::File::create(&ballast).unwrap();
+        let chunk = vec![0u8; 4096];
+        while f.write_all(&chunk).is_ok() {}
+        let _ = f.sync_all();
+        ballast
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg(&self.path)
+            .status();
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+#[test]
+fn a_store_that_really_fills_keeps_the_lane_closed_until_it_has_room_again() {
+    let Some(disk) = SmallDisk::mount("small-disk", 4 * 1024 * 1024) else {
+        eprintln!("SKIPPED: mounting a small tmpfs needs root");
+        return;
+    };
+    let dir = disk.path.join("lane");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut lane = Running::start_in(dir, None, false);
+    lane.scan("THA");
+    lane.wait_for(|e| matches!(e, LaneEvent::ExitOpened { .. }));
+    lane.wait_for(|e| *e == LaneEvent::State("await_document"));
+    // The disk fills for real, while the free-space reading still says plenty
+    // (a quota or a page limit it does not see): the store refuses the record.
+    let ballast = disk.fill();
+    lane.scan("THA");
+    lane.wait_for(|e| *e == LaneEvent::Alert(kiosk_app::session::OfficerAlert::StoreFault));
+    lane.wait_for(|e| *e == LaneEvent::State("out_of_service"));
+    // Health ticks (one a second) come and go: the lane does not reopen onto
+    // a store that cannot write.
+    let until = Instant::now() + runtime::HEALTH_EVERY * 3;
+    while Instant::now() < until {
+        if let Ok(e) = lane.events.try_recv() {
+            assert_ne!(
+                e,
+                LaneEvent::State("await_document"),
+                "reopened on a full store"
+            );
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let releases = |lane: &Running| {
+        lane.gate()
+            .iter()
+            .filter(|(s, _)| matches!(s, GateStep::Release { .. }))
+            .count()
+    };
+    assert_eq!(
+        releases(&lane),
+        1,
+        "the exit opened only for the recorded traveller"
+    );
+    // Space returns: the store says it has room and the lane serves again.
+    std::fs::remove_file(ballast).unwrap();
+    lane.wait_for(|e| *e == LaneEvent::State("await_document"));
+    // The same passport again: recorded (anti-passback refers it, as the
+    // first passage stands in the lane's history; the refused one does not).
+    lane.scan("THA");
+    lane.wait_for(|e| matches!(e, LaneEvent::Recorded { .. }));
+    let records: i64 = Connection::open(&lane.store)
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM passage", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        records, 2,
+        "the refused passage left no record; the next did"
+    );
+    drop(lane);
 }

@@ -1,4 +1,4 @@
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use ui::{Input as Touch, ViewModel};
 
@@ -73,7 +73,7 @@ fn every_lane_message_has_its_screen_with_the_stay() {
 #[test]
 fn cancel_on_the_screen_cancels_the_passage() {
     let mut o = KioskOfficer::new(None, "A07".into());
-    let (inputs, login) = o.on_ui_event(&UiEvent::CancelSession, 0);
+    let (inputs, login) = o.on_ui_event(&UiEvent::CancelSession, 0, Instant::now());
     assert_eq!(inputs, vec![Input::Event(Event::TravellerCancelled)]);
     assert_eq!(login, None);
 }
@@ -82,7 +82,11 @@ fn cancel_on_the_screen_cancels_the_passage() {
 fn only_an_officer_logged_in_on_the_pad_commands_the_lane_and_is_audited() {
     let mut o = KioskOfficer::new(Some(officers()), "A07".into());
     // Not logged in: the command reaches the lane unauthenticated (ignored, audited there).
-    let (inputs, _) = o.on_ui_event(&UiEvent::OfficerCommand(OfficerCommand::CloseLane), 0);
+    let (inputs, _) = o.on_ui_event(
+        &UiEvent::OfficerCommand(OfficerCommand::CloseLane),
+        0,
+        Instant::now(),
+    );
     assert_eq!(
         inputs,
         vec![Input::Event(Event::OfficerClose {
@@ -90,17 +94,21 @@ fn only_an_officer_logged_in_on_the_pad_commands_the_lane_and_is_audited() {
         })]
     );
     // A wrong PIN is refused and audited without an officer.
-    let (inputs, login) = o.on_ui_event(&typed("9999"), 0);
+    let (inputs, login) = o.on_ui_event(&typed("9999"), 0, Instant::now());
     assert_eq!(login, Some(false));
     assert_eq!(
         actions(&inputs),
         ["audit unknown kiosk_officer_login_refused"]
     );
     // The right PIN names its officer.
-    let (inputs, login) = o.on_ui_event(&typed("1357"), 0);
+    let (inputs, login) = o.on_ui_event(&typed("1357"), 0, Instant::now());
     assert_eq!(login, Some(true));
     assert_eq!(actions(&inputs), ["audit off-budi kiosk_officer_login"]);
-    let (inputs, _) = o.on_ui_event(&UiEvent::OfficerCommand(OfficerCommand::CloseLane), 0);
+    let (inputs, _) = o.on_ui_event(
+        &UiEvent::OfficerCommand(OfficerCommand::CloseLane),
+        0,
+        Instant::now(),
+    );
     assert_eq!(
         actions(&inputs),
         [
@@ -108,9 +116,13 @@ fn only_an_officer_logged_in_on_the_pad_commands_the_lane_and_is_audited() {
             "OfficerClose { authenticated: true }"
         ]
     );
-    let (inputs, _) = o.on_ui_event(&UiEvent::OfficerLoggedOut, 0);
+    let (inputs, _) = o.on_ui_event(&UiEvent::OfficerLoggedOut, 0, Instant::now());
     assert_eq!(actions(&inputs), ["audit off-budi kiosk_officer_logout"]);
-    let (inputs, _) = o.on_ui_event(&UiEvent::OfficerCommand(OfficerCommand::OpenLane), 0);
+    let (inputs, _) = o.on_ui_event(
+        &UiEvent::OfficerCommand(OfficerCommand::OpenLane),
+        0,
+        Instant::now(),
+    );
     assert_eq!(
         inputs,
         vec![Input::Event(Event::OfficerOpen {
@@ -119,5 +131,71 @@ fn only_an_officer_logged_in_on_the_pad_commands_the_lane_and_is_audited() {
     );
     // A lane without provisioned officers lets nobody in.
     let mut none = KioskOfficer::new(None, "A07".into());
-    assert_eq!(none.on_ui_event(&typed("2468"), 0).1, Some(false));
+    assert_eq!(
+        none.on_ui_event(&typed("2468"), 0, Instant::now()).1,
+        Some(false)
+    );
+}
+
+#[test]
+fn wrong_pins_lock_the_pad_then_even_the_right_pin_is_refused_until_the_lockout_ends() {
+    let limits = AuthLimits {
+        lockout_after: 3,
+        lockout_base: Duration::from_secs(30),
+        ..AuthLimits::default()
+    };
+    let mut o = KioskOfficer::new(Some(officers()), "A07".into()).with_limits(limits);
+    let t0 = Instant::now();
+    for _ in 0..3 {
+        let (inputs, login) = o.on_ui_event(&typed("0000"), 0, t0);
+        assert_eq!(login, Some(false));
+        assert_eq!(
+            actions(&inputs),
+            ["audit unknown kiosk_officer_login_refused"]
+        );
+    }
+    // Locked: the right PIN is not even checked, and the refusal says why.
+    let (inputs, login) = o.on_ui_event(&typed("1357"), 0, t0 + Duration::from_secs(29));
+    assert_eq!(login, Some(false));
+    assert_eq!(
+        actions(&inputs),
+        ["audit unknown kiosk_officer_login_locked_out"]
+    );
+    let (inputs, _) = o.on_ui_event(
+        &UiEvent::OfficerCommand(OfficerCommand::CloseLane),
+        0,
+        t0 + Duration::from_secs(29),
+    );
+    assert_eq!(
+        inputs,
+        vec![Input::Event(Event::OfficerClose {
+            authenticated: false
+        })]
+    );
+    // After the lockout the right PIN works and clears the count.
+    let after = t0 + Duration::from_secs(31);
+    assert_eq!(o.on_ui_event(&typed("1357"), 0, after).1, Some(true));
+    for _ in 0..2 {
+        assert_eq!(o.on_ui_event(&typed("0000"), 0, after).1, Some(false));
+    }
+    assert_eq!(o.on_ui_event(&typed("1357"), 0, after).1, Some(true));
+}
+
+#[test]
+fn a_thousand_wrong_pins_never_log_in_and_the_lockout_is_capped() {
+    let mut o = KioskOfficer::new(Some(officers()), "A07".into());
+    let t0 = Instant::now();
+    let mut locked = 0;
+    for i in 0..1000u32 {
+        let (inputs, login) = o.on_ui_event(&typed(&format!("{:04}", i % 1357)), 0, t0);
+        assert_eq!(login, Some(false));
+        if actions(&inputs) == ["audit unknown kiosk_officer_login_locked_out"] {
+            locked += 1;
+        }
+    }
+    // All but the first five were refused unchecked.
+    assert_eq!(locked, 995);
+    // The lockout never exceeds its cap (15 minutes).
+    let later = t0 + Duration::from_secs(15 * 60 + 1);
+    assert_eq!(o.on_ui_event(&typed("1357"), 0, later).1, Some(true));
 }

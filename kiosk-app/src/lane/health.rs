@@ -4,7 +4,11 @@
 //!
 //! A store that is about to fill closes the lane *before* a record could
 //! be lost (the state machine's `DeviceFault(Store)`: out of service, an
-//! officer alert, the gate shut) and reopens it when space returns.
+//! officer alert, the gate shut) and reopens it when space returns. A store
+//! that refused a write as full (a page limit or a quota the free-space
+//! reading does not see) keeps the lane closed until the store itself says
+//! it has room again ([`Health::store_room`]), so the lane never flaps open
+//! onto a store that cannot write.
 
 use std::time::Duration;
 
@@ -27,6 +31,7 @@ pub struct HealthLimits {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Health {
     disk_low: bool,
+    store_full: bool,
     sync_behind: bool,
 }
 
@@ -45,12 +50,15 @@ impl Health {
         if let Some(free) = free_bytes {
             let low = free < limits.min_free_bytes;
             if low != self.disk_low {
+                let was_closed = self.closed();
                 self.disk_low = low;
-                events.push(if low {
-                    Event::DeviceFault(Device::Store)
-                } else {
-                    Event::DeviceRestored(Device::Store)
-                });
+                if self.closed() != was_closed {
+                    events.push(if low {
+                        Event::DeviceFault(Device::Store)
+                    } else {
+                        Event::DeviceRestored(Device::Store)
+                    });
+                }
                 notices.push(LaneEvent::DiskSpace {
                     free_bytes: free,
                     low,
@@ -74,9 +82,35 @@ impl Health {
     }
 
     /// The store refused a write for lack of space: the lane is closed
-    /// (the state machine already took it out of service) until space returns.
+    /// (the state machine already took it out of service) until the store
+    /// has room again ([`Health::store_room`]) and the disk is not low.
     pub fn store_full(&mut self) {
-        self.disk_low = true;
+        self.store_full = true;
+    }
+
+    /// Whether the store must be asked if it has room ([`Health::store_room`]).
+    #[must_use]
+    pub fn awaits_store_room(&self) -> bool {
+        self.store_full
+    }
+
+    /// The store's answer to that question; the state machine's event when
+    /// the lane may reopen.
+    pub fn store_room(&mut self, room: bool) -> Vec<Event> {
+        if !self.store_full || !room {
+            return Vec::new();
+        }
+        self.store_full = false;
+        if self.closed() {
+            Vec::new()
+        } else {
+            vec![Event::DeviceRestored(Device::Store)]
+        }
+    }
+
+    /// The lane is kept closed for the store.
+    fn closed(&self) -> bool {
+        self.disk_low || self.store_full
     }
 }
 
@@ -119,12 +153,49 @@ mod tests {
     }
 
     #[test]
-    fn a_full_store_stays_closed_until_the_disk_has_room() {
+    fn a_full_store_stays_closed_until_the_store_and_the_disk_have_room() {
         let mut h = Health::default();
         h.store_full();
-        assert_eq!(h.sample(Some(10), None, &LIMITS), (vec![], vec![]));
+        assert!(h.awaits_store_room());
+        // The disk reading goes low then recovers: the store still has not said it has room.
+        let (e, _) = h.sample(Some(10), None, &LIMITS);
+        assert!(e.is_empty(), "already closed: {e:?}");
+        let (e, _) = h.sample(Some(2000), None, &LIMITS);
+        assert!(e.is_empty(), "a page limit the disk does not show: {e:?}");
+        assert_eq!(h.store_room(false), vec![]);
+        assert_eq!(
+            h.store_room(true),
+            vec![Event::DeviceRestored(Device::Store)]
+        );
+        assert!(!h.awaits_store_room());
+        assert_eq!(h.store_room(true), vec![], "once");
+    }
+
+    #[test]
+    fn room_in_the_store_does_not_reopen_a_lane_whose_disk_is_low() {
+        let mut h = Health::default();
+        let (e, _) = h.sample(Some(10), None, &LIMITS);
+        assert_eq!(e, vec![Event::DeviceFault(Device::Store)]);
+        h.store_full();
+        assert_eq!(h.store_room(true), vec![], "the disk is still low");
         let (e, _) = h.sample(Some(2000), None, &LIMITS);
         assert_eq!(e, vec![Event::DeviceRestored(Device::Store)]);
+    }
+
+    #[test]
+    fn a_full_store_on_a_healthy_disk_reopens_only_with_room() {
+        let mut h = Health::default();
+        assert_eq!(h.sample(Some(5000), None, &LIMITS), (vec![], vec![]));
+        h.store_full();
+        assert_eq!(h.sample(Some(5000), None, &LIMITS), (vec![], vec![]));
+        let (e, _) = h.sample(Some(10), None, &LIMITS);
+        assert!(e.is_empty(), "already closed by the store");
+        let (e, _) = h.sample(Some(5000), None, &LIMITS);
+        assert!(e.is_empty(), "the store has not said it has room");
+        assert_eq!(
+            h.store_room(true),
+            vec![Event::DeviceRestored(Device::Store)]
+        );
     }
 
     #[test]

@@ -99,6 +99,8 @@ pub enum LaneEvent {
         passage: PassageId,
         /// The document's issuing state (not personal on its own).
         issuing_state: String,
+        /// The holder's nationality (9303-3 §4.2.2): the screen's language is pre-selected from it.
+        nationality: String,
     },
     /// The chip was read and judged.
     ChipJudged {
@@ -411,6 +413,7 @@ impl LaneCore {
                     self.events.push(LaneEvent::DocumentScanned {
                         passage,
                         issuing_state: mrz.issuing_state.clone(),
+                        nationality: mrz.nationality.clone(),
                     });
                     work.push(Work::ReadChip {
                         passage,

@@ -6,6 +6,7 @@
 //! devices do can stall the loop: a chip that never answers is timed out by
 //! the state machine while its read is still running.
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Mutex};
@@ -28,6 +29,12 @@ use crate::sync::SyncHandle;
 /// How often the state machine checks its deadlines.
 pub const TICK: Duration = Duration::from_millis(100);
 
+/// The page headroom a store that was full must show before the lane reopens.
+pub const STORE_ROOM_NEEDED: u64 = 256 * 1024;
+
+/// Audit entries held in memory while the store is full, written when it has room.
+const HELD_AUDIT_MAX: usize = 10_000;
+
 /// Inputs the lane's loop takes from devices and the officer.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Input {
@@ -39,6 +46,10 @@ pub enum Input {
     Audit(crate::store::AuditEntry),
     /// The store refused a write for lack of space (from the store thread).
     StoreFull,
+    /// The store's answer to a probe after [`Input::StoreFull`]: whether it
+    /// has room again (free disk under it and page headroom of at least
+    /// [`STORE_ROOM_NEEDED`] each, and every audit entry it held back written).
+    StoreRoom(bool),
     /// Stop the lane.
     Shutdown,
 }
@@ -221,6 +232,9 @@ pub async fn run(
                 for n in notices {
                     let _ = events.send(n);
                 }
+                if health.awaits_store_room() {
+                    io_rest.probe_store();
+                }
                 for e in lane_events {
                     for w in core.handle(e, Instant::now(), SystemTime::now()) {
                         io_rest.dispatch(w, &mut io.gate);
@@ -241,6 +255,13 @@ pub async fn run(
             }
             Input::Audit(entry) => io_rest.dispatch(Work::Audit(entry), &mut io.gate),
             Input::StoreFull => health.store_full(),
+            Input::StoreRoom(room) => {
+                for e in health.store_room(room) {
+                    for w in core.handle(e, Instant::now(), SystemTime::now()) {
+                        io_rest.dispatch(w, &mut io.gate);
+                    }
+                }
+            }
             Input::Shutdown => break,
         }
         publish(&mut core, &outlets);
@@ -268,6 +289,8 @@ enum StoreJob {
         record: Box<crate::store::PassageRecord>,
     },
     Audit(crate::store::AuditEntry),
+    /// Has the store room again? Answered with [`Input::StoreRoom`].
+    Probe,
 }
 
 /// Everything `dispatch` needs but the gate.
@@ -281,6 +304,13 @@ struct Rest {
 }
 
 impl Rest {
+    /// Asks the store thread whether it has room again.
+    fn probe_store(&self) {
+        if self.store.send(StoreJob::Probe).is_err() {
+            let _ = self.tx.try_send(Input::StoreRoom(false));
+        }
+    }
+
     /// Starts one piece of work; its result comes back through the channel.
     fn dispatch(&self, work: Work, gate: &mut Box<dyn FnMut(GateStep) + Send>) {
         match work {
@@ -356,8 +386,28 @@ fn spawn_store(
 ) -> std_mpsc::Sender<StoreJob> {
     let (jobs, rx) = std_mpsc::channel::<StoreJob>();
     thread::spawn(move || {
+        // Audit entries refused while the store was full: kept, in order, and
+        // written before the store says it has room (an officer's action is
+        // never dropped for a full disk while the kiosk runs).
+        let mut held: VecDeque<crate::store::AuditEntry> = VecDeque::new();
         for job in rx {
             let event = match job {
+                StoreJob::Probe => {
+                    let dir = store
+                        .path()
+                        .parent()
+                        .filter(|d| !d.as_os_str().is_empty())
+                        .unwrap_or(Path::new("."));
+                    let room = free_bytes(dir).is_none_or(|b| b >= STORE_ROOM_NEEDED)
+                        && store
+                            .page_headroom_bytes()
+                            .is_ok_and(|b| b >= STORE_ROOM_NEEDED)
+                        && write_held(&store, &mut held);
+                    if tx.blocking_send(Input::StoreRoom(room)).is_err() {
+                        return;
+                    }
+                    continue;
+                }
                 StoreJob::Record { passage, record } => match store.append(*record) {
                     Ok(stored) => {
                         if let Some(sync) = &sync {
@@ -380,11 +430,16 @@ fn spawn_store(
                         Event::RecordFailed { passage }
                     }
                 },
+                StoreJob::Audit(entry) if !held.is_empty() => {
+                    hold(&mut held, entry);
+                    continue;
+                }
                 StoreJob::Audit(entry) => match store.append_audit(&entry) {
                     Ok(_) => continue,
                     Err(e) => {
                         log_store_error(&e);
                         if matches!(e, StoreError::Full) {
+                            hold(&mut held, entry);
                             let _ = tx.blocking_send(Input::StoreFull);
                         }
                         Event::DeviceFault(Device::Store)
@@ -397,6 +452,34 @@ fn spawn_store(
         }
     });
     jobs
+}
+
+/// Keeps an audit entry for later; past [`HELD_AUDIT_MAX`] the oldest goes, said in the log.
+fn hold(held: &mut VecDeque<crate::store::AuditEntry>, entry: crate::store::AuditEntry) {
+    if held.len() >= HELD_AUDIT_MAX {
+        held.pop_front();
+        tracing::error!(
+            max = HELD_AUDIT_MAX,
+            "audit entries held for a full store: oldest dropped"
+        );
+    }
+    held.push_back(entry);
+}
+
+/// Writes the held audit entries in order; whether all of them are now stored.
+fn write_held(store: &Store, held: &mut VecDeque<crate::store::AuditEntry>) -> bool {
+    while let Some(entry) = held.front() {
+        match store.append_audit(entry) {
+            Ok(_) => {
+                held.pop_front();
+            }
+            Err(e) => {
+                log_store_error(&e);
+                return false;
+            }
+        }
+    }
+    true
 }
 
 /// Logs a store error (its Display names paths and codes, never record fields).

@@ -325,6 +325,29 @@ impl Store {
         self.count("SELECT COUNT(*) FROM outbox")
     }
 
+    /// Bytes the database may still grow by under its page limit
+    /// (`max_page_count`), free pages included; the filesystem's own free
+    /// space is not counted.
+    pub fn page_headroom_bytes(&self) -> Result<u64, StoreError> {
+        let conn = self.lock();
+        let pragma = |name: &str| -> Result<u64, StoreError> {
+            let n: i64 = conn
+                .query_row(&format!("PRAGMA {name}"), [], |row| row.get(0))
+                .map_err(|e| StoreError::from_sqlite(e, &self.path))?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        };
+        let (max, used, free, size) = (
+            pragma("max_page_count")?,
+            pragma("page_count")?,
+            pragma("freelist_count")?,
+            pragma("page_size")?,
+        );
+        Ok(max
+            .saturating_sub(used)
+            .saturating_add(free)
+            .saturating_mul(size))
+    }
+
     /// The store's file.
     pub fn path(&self) -> &Path {
         &self.path

@@ -172,6 +172,7 @@ pub fn wire_event(event: &LaneEvent) -> WireEvent {
         LaneEvent::DocumentScanned {
             passage,
             issuing_state,
+            ..
         } => WireEvent::DocumentScanned {
             passage: passage.0,
             issuing_state: issuing_state.clone(),
