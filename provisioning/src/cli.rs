@@ -16,6 +16,25 @@ pub(crate) struct Args {
 /// Top-level commands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Create the unit's identity: record-signing key, TLS key and the CSR for the central CA.
+    ///
+    /// Writes record-signing.key and unit.key (mode 0600), record-signing.pub
+    /// and unit.csr (CN = the unit id). Exit status 1, with nothing changed,
+    /// when the directory already holds an identity and --force is not given.
+    Init(InitArgs),
+    /// Install the certificate the central CA issued for unit.csr, and the CA chain.
+    ///
+    /// The certificate must be PEM X.509, for unit.key's public key, issued
+    /// to this unit, valid now and signed by a certificate in --ca. Exit
+    /// status 1 naming the problem, with nothing installed, otherwise.
+    Enroll(EnrollArgs),
+    /// Decommission the unit: destroy its keys (zeros, fsync, unlink).
+    ///
+    /// Refused (exit status 1) while the store holds records not yet
+    /// acknowledged by the central system, unless --force --reason TEXT:
+    /// the reason, time and unsynced counts are then signed into the store
+    /// as audit entry "unit_wiped" before any key is destroyed.
+    Wipe(WipeArgs),
     /// Machine readable zones: check what a scanner read.
     Mrz {
         /// What to do with the MRZ.
@@ -40,10 +59,94 @@ pub(crate) enum Command {
         #[command(subcommand)]
         action: TrustAction,
     },
+    /// The lane's configuration (/etc/asean-lane/lane.toml): show, validate, set keys.
+    Config {
+        /// What to do with the configuration.
+        #[command(subcommand)]
+        action: crate::config::ConfigAction,
+    },
+    /// The watch list: import a CSV of documents and persons as salted hashes.
+    Watchlist {
+        /// What to do with the watch list.
+        #[command(subcommand)]
+        action: crate::watchlist::WatchlistAction,
+    },
+    /// Many units at once: a lane configuration for every row of a manifest.
+    Fleet {
+        /// What to do for the fleet.
+        #[command(subcommand)]
+        action: crate::fleet::FleetAction,
+    },
 }
 
 /// Where the unit keeps its record-signing public key unless told otherwise.
 pub(crate) const DEFAULT_RECORD_KEY: &str = "/var/lib/asean-lane/identity/record-signing.pub";
+
+/// Where the unit keeps its identity (keys, CSR, certificates) unless told otherwise.
+pub(crate) const DEFAULT_IDENTITY_DIR: &str = "/var/lib/asean-lane/identity";
+
+/// Options of `kioskctl init`.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct InitArgs {
+    /// The identity directory (created with mode 0700 if missing).
+    #[arg(long, default_value = DEFAULT_IDENTITY_DIR)]
+    pub(crate) dir: PathBuf,
+    /// The unit id, the CSR's common name: 1 to 64 letters, digits or '-' [default: the host name].
+    #[arg(long, value_parser = crate::identity::parse_unit_id)]
+    pub(crate) unit_id: Option<String>,
+    /// Replace an existing identity (its certificate, for the old key, is removed).
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// Print one JSON object instead of lines of text.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// Options of `kioskctl enroll`.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct EnrollArgs {
+    /// The certificate the central CA issued for unit.csr (PEM).
+    #[arg(long)]
+    pub(crate) cert: PathBuf,
+    /// The central CA's certificate chain (PEM); installed as central-ca.pem.
+    #[arg(long)]
+    pub(crate) ca: PathBuf,
+    /// The identity directory holding unit.key and unit.csr.
+    #[arg(long, default_value = DEFAULT_IDENTITY_DIR)]
+    pub(crate) dir: PathBuf,
+    /// Print one JSON object instead of lines of text.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// Options of `kioskctl wipe`.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct WipeArgs {
+    /// The identity directory whose keys are destroyed.
+    #[arg(long, default_value = DEFAULT_IDENTITY_DIR)]
+    pub(crate) dir: PathBuf,
+    /// The passage-record database (SQLite), checked for unsynced records.
+    #[arg(long)]
+    pub(crate) store: PathBuf,
+    /// Wipe even though records have not reached the central system (needs --reason).
+    #[arg(long, requires = "reason")]
+    pub(crate) force: bool,
+    /// Why the unit is wiped with records unsynced; recorded in the store's audit.
+    #[arg(long, requires = "force", value_parser = non_empty)]
+    pub(crate) reason: Option<String>,
+    /// Print one JSON object instead of lines of text.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// A value that is not blank.
+fn non_empty(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() {
+        Err("must not be empty".into())
+    } else {
+        Ok(s.to_owned())
+    }
+}
 
 /// `kioskctl store ...`
 #[derive(Debug, Subcommand)]

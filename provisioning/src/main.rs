@@ -11,10 +11,16 @@ use clap::Parser;
 
 mod chip;
 mod cli;
+mod config;
+mod csv;
+mod fleet;
+mod identity;
 mod mrz;
 mod store;
 mod trust;
 mod verdict;
+mod watchlist;
+mod wipe;
 
 fn main() -> ExitCode {
     match run() {
@@ -29,6 +35,9 @@ fn main() -> ExitCode {
 fn run() -> anyhow::Result<ExitCode> {
     let args = cli::Args::parse();
     match args.command {
+        cli::Command::Init(opts) => identity::init(&opts),
+        cli::Command::Enroll(opts) => identity::enroll(&opts),
+        cli::Command::Wipe(opts) => wipe::wipe(&opts),
         cli::Command::Mrz {
             action: cli::MrzAction::Parse(opts),
         } => mrz::parse(&opts),
@@ -50,6 +59,17 @@ fn run() -> anyhow::Result<ExitCode> {
         cli::Command::Trust {
             action: cli::TrustAction::Remove(opts),
         } => trust::remove(&opts),
+        cli::Command::Config { action } => match action {
+            config::ConfigAction::Show(opts) => config::show(&opts),
+            config::ConfigAction::Validate(opts) => config::validate(&opts),
+            config::ConfigAction::Set(opts) => config::set(&opts),
+        },
+        cli::Command::Watchlist {
+            action: watchlist::WatchlistAction::Import(opts),
+        } => watchlist::import(&opts),
+        cli::Command::Fleet {
+            action: fleet::FleetAction::Plan(opts),
+        } => fleet::plan(&opts),
     }
 }
 

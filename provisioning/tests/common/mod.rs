@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -71,5 +72,55 @@ pub(crate) fn insert(chip: VirtualChip) -> OnReader {
     OnReader {
         card: Some(card),
         _lock: lock,
+    }
+}
+
+/// A fresh directory, removed when dropped.
+pub(crate) struct TempDir(PathBuf);
+
+impl TempDir {
+    /// A new directory named for `tag`.
+    pub(crate) fn new(tag: &str) -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("temp dir")
+            .as_nanos();
+        let dir =
+            std::env::temp_dir().join(format!("kioskctl-{tag}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        Self(dir)
+    }
+
+    /// `name` inside it.
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    /// Writes `text` to `name` inside it; the file's path.
+    pub(crate) fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, text).expect("temp dir");
+        p
+    }
+
+    /// The names in the directory, sorted.
+    pub(crate) fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.0)
+            .expect("temp dir")
+            .map(|e| {
+                e.expect("temp dir")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
