@@ -28,6 +28,7 @@ pub mod headless;
 mod model;
 mod pin;
 pub mod sample;
+pub mod sound;
 
 /// The code Slint generates from `ui/console.slint`.
 mod generated {

@@ -1,14 +1,13 @@
 //! `officer-console --config FILE`: the supervising officer's console in a
 //! window. The officer types the PIN once; the console connects to every
-//! lane of the configuration, reconnects by itself, and chimes (the
-//! terminal bell) on a new urgent alert.
+//! lane of the configuration, reconnects by itself, and chimes on a new
+//! alert (three rising tones when urgent; see `officer_console::sound`).
 //!
 //! Exit codes: 0 when the window is closed, 1 on a configuration or
 //! start-up error, 2 on bad arguments.
 #![forbid(unsafe_code)]
 
 use std::cell::RefCell;
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::rc::Rc;
@@ -18,8 +17,8 @@ use anyhow::Context;
 use clap::Parser;
 use kiosk_app::supervision::ClientTls;
 use officer_console::{
-    Chime, Clock, CommandResult, ConnectionSettings, Connections, ConsoleConfig, ConsoleHandle,
-    ConsoleUi, LaneUpdate, UiRequest,
+    Clock, CommandResult, ConnectionSettings, Connections, ConsoleConfig, ConsoleHandle, ConsoleUi,
+    LaneUpdate, UiRequest,
 };
 
 /// The officer console of the ASEAN Lane kiosks.
@@ -122,13 +121,7 @@ fn handle(
             }
         }
         UiRequest::Chime(chime) => {
-            // The terminal bell: twice for an urgent alert.
-            let bell: &[u8] = match chime {
-                Chime::Urgent => b"\x07\x07",
-                Chime::Notice => b"\x07",
-            };
-            let mut out = std::io::stdout();
-            let _ = out.write_all(bell).and_then(|()| out.flush());
+            officer_console::sound::play(chime, &std::env::temp_dir());
         }
         _ => {}
     }
