@@ -77,6 +77,26 @@ pub(crate) enum Command {
         #[command(subcommand)]
         action: crate::fleet::FleetAction,
     },
+    /// Prove the unit works: reader, scanner, gate, display, store, sync, clock, disk.
+    ///
+    /// Each check runs against the lane's configuration and is bounded by
+    /// --timeout (a device that never answers is a FAIL). Prints a table
+    /// (check, PASS/FAIL/SKIP, one line of detail) or, with --json, one
+    /// object. Exit status 0 when nothing failed, 1 when a check failed, 2
+    /// when the command line is wrong or the configuration cannot be loaded.
+    Selftest(crate::selftest::SelftestArgs),
+    /// Diagnostics for support, without personal data.
+    Diag {
+        /// What to collect.
+        #[command(subcommand)]
+        action: crate::diag::DiagAction,
+    },
+    /// The gate controller's firmware: flash a vendor-signed image.
+    Firmware {
+        /// What to do with the firmware.
+        #[command(subcommand)]
+        action: crate::firmware::FirmwareAction,
+    },
 }
 
 /// Where the unit keeps its record-signing public key unless told otherwise.

@@ -13,9 +13,12 @@ mod chip;
 mod cli;
 mod config;
 mod csv;
+mod diag;
+mod firmware;
 mod fleet;
 mod identity;
 mod mrz;
+mod selftest;
 mod store;
 mod trust;
 mod verdict;
@@ -70,6 +73,13 @@ fn run() -> anyhow::Result<ExitCode> {
         cli::Command::Fleet {
             action: fleet::FleetAction::Plan(opts),
         } => fleet::plan(&opts),
+        cli::Command::Selftest(opts) => selftest::run(&opts),
+        cli::Command::Diag {
+            action: diag::DiagAction::Bundle(opts),
+        } => diag::bundle(&opts),
+        cli::Command::Firmware {
+            action: firmware::FirmwareAction::Flash(opts),
+        } => firmware::flash(&opts),
     }
 }
 

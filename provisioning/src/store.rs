@@ -1,6 +1,7 @@
 //! `kioskctl store verify`: is every passage record as the unit wrote it?
 //! `kioskctl store status`: what waits for the central system?
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -82,7 +83,7 @@ fn duration_text(secs: u64) -> String {
 
 /// Runs `kioskctl store verify`: exit 0 when intact, 1 naming the first bad record.
 pub(crate) fn verify(opts: &StoreVerifyArgs) -> anyhow::Result<ExitCode> {
-    let key = read_key(opts)?;
+    let key = read_public_key(&opts.key, "record-signing key")?;
     // A store that cannot be read is a finding (exit 1), not a usage error.
     let report = match verify_store(&opts.store, &key) {
         Ok(report) => report,
@@ -125,18 +126,19 @@ pub(crate) fn verify(opts: &StoreVerifyArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn read_key(opts: &StoreVerifyArgs) -> anyhow::Result<VerifyingKey> {
-    let text = std::fs::read_to_string(&opts.key)
-        .with_context(|| format!("reading the record-signing key {}", opts.key.display()))?;
+/// An Ed25519 public key file (64 hex digits); `what` names the key in errors.
+pub(crate) fn read_public_key(path: &Path, what: &str) -> anyhow::Result<VerifyingKey> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the {what} {}", path.display()))?;
     let bytes: [u8; 32] = hex::decode(text.trim())
         .ok()
         .and_then(|b| b.try_into().ok())
         .with_context(|| {
             format!(
                 "{}: expected 64 hex digits (an Ed25519 public key)",
-                opts.key.display()
+                path.display()
             )
         })?;
     VerifyingKey::from_bytes(&bytes)
-        .with_context(|| format!("{}: not a valid Ed25519 public key", opts.key.display()))
+        .with_context(|| format!("{}: not a valid Ed25519 public key", path.display()))
 }

@@ -29,6 +29,9 @@ pub enum GateError {
     /// The byte stream failed.
     #[error("gate link I/O failed: {0:?}")]
     Io(embedded_io::ErrorKind),
+    /// The gate acknowledged a query but did not send the report that answers it.
+    #[error("the gate acknowledged the query but sent no report")]
+    NoReport,
     /// A frame could not be encoded (a bug: the buffer is sized for every frame).
     #[error("could not encode a frame: {0}")]
     Encode(gate_protocol::Error),

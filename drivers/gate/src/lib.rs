@@ -8,17 +8,21 @@
 //! for [`GateLink::next_event`]. [`serial::SerialIo`] adapts a Linux serial
 //! port (crate `serialport`) to embedded-io. [`GateWorker`] runs a link on
 //! its own thread for the lane orchestrator: [`GateOrder`]s in,
-//! [`GateReport`]s out, heartbeats in between.
+//! [`GateReport`]s out, heartbeats in between. [`firmware`] verifies a
+//! signed controller image ([`firmware::verify`]) and flashes it
+//! ([`GateLink::flash`]).
 #![forbid(unsafe_code)]
 
 mod error;
+pub mod firmware;
 mod link;
 pub mod serial;
 pub mod worker;
 
 pub use error::GateError;
 pub use gate_protocol::{
-    Command, FaultCode, GateEvent, GateMode, LeafState, Light, NakReason, Occupancy,
+    BootState, Command, FaultCode, FirmwareInfo, GateEvent, GateMode, LeafState, Light, NakReason,
+    Occupancy, SlotId,
 };
 pub use link::{Ack, GateLink, LinkConfig};
 pub use worker::{GateClosed, GateHandle, GateOrder, GateReport, GateWorker, WorkerConfig};

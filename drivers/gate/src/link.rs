@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use embedded_io::{Error as _, ErrorKind, Read, Write};
-use gate_protocol::{Command, Decoder, Frame, GateEvent, MAX_FRAME_LEN, Message};
+use gate_protocol::{Command, Decoder, FirmwareInfo, Frame, GateEvent, MAX_FRAME_LEN, Message};
 
 use crate::GateError;
 
@@ -83,6 +83,16 @@ impl<T: Read + Write> GateLink<T> {
     /// after [`LinkConfig::attempts`] transmissions without an answer,
     /// [`GateError::Io`] / [`GateError::Closed`] when the stream failed.
     pub fn command(&mut self, command: Command) -> Result<Ack, GateError> {
+        self.command_with(command, self.config.ack_timeout, self.config.attempts)
+    }
+
+    /// As [`GateLink::command`] with another timeout and number of transmissions.
+    pub(crate) fn command_with(
+        &mut self,
+        command: Command,
+        ack_timeout: Duration,
+        attempts: u8,
+    ) -> Result<Ack, GateError> {
         let seq = self.next_seq;
         self.next_seq = seq.wrapping_add(1);
         let frame = Frame {
@@ -92,11 +102,11 @@ impl<T: Read + Write> GateLink<T> {
         let mut wire = [0u8; MAX_FRAME_LEN];
         let n = gate_protocol::encode(&frame, &mut wire).map_err(GateError::Encode)?;
         let wire = wire.get(..n).unwrap_or_default();
-        let attempts = self.config.attempts.max(1);
+        let attempts = attempts.max(1);
         for _ in 0..attempts {
             self.io.write_all(wire).map_err(io_error)?;
             self.io.flush().map_err(io_error)?;
-            let deadline = Instant::now() + self.config.ack_timeout;
+            let deadline = Instant::now() + ack_timeout;
             while let Some(frame) = self.receive(deadline)? {
                 match frame.message {
                     Message::Ack { seq: s } if s == seq => return Ok(Ack { seq }),
@@ -127,6 +137,47 @@ impl<T: Read + Write> GateLink<T> {
             }
         }
         Ok(None)
+    }
+
+    /// Asks the gate what firmware it runs (`QueryFirmware`, then its `Firmware` event).
+    ///
+    /// Other events that arrive meanwhile stay queued for [`GateLink::next_event`].
+    ///
+    /// # Errors
+    ///
+    /// As [`GateLink::command`] (`Nak(Unsupported)` from a gate without
+    /// firmware slots; `NoAck` from firmware older than the update
+    /// messages), or [`GateError::NoReport`] when the event does not follow.
+    pub fn query_firmware(&mut self) -> Result<FirmwareInfo, GateError> {
+        self.query_firmware_with(self.config.ack_timeout, self.config.attempts)
+    }
+
+    /// As [`GateLink::query_firmware`] with another timeout and number of transmissions.
+    pub(crate) fn query_firmware_with(
+        &mut self,
+        ack_timeout: Duration,
+        attempts: u8,
+    ) -> Result<FirmwareInfo, GateError> {
+        self.events.retain(|e| !matches!(e, GateEvent::Firmware(_)));
+        self.command_with(Command::QueryFirmware, ack_timeout, attempts)?;
+        let deadline = Instant::now() + ack_timeout;
+        loop {
+            let found = self
+                .events
+                .iter()
+                .position(|e| matches!(e, GateEvent::Firmware(_)));
+            if let Some(GateEvent::Firmware(info)) = found.and_then(|i| self.events.remove(i)) {
+                return Ok(info);
+            }
+            match self.receive(deadline)? {
+                Some(Frame {
+                    message: Message::Event(event),
+                    ..
+                }) => self.events.push_back(event),
+                Some(_) => {}
+                None => return Err(GateError::NoReport),
+            }
+        }
     }
 
     /// Frames dropped as damaged (bad CRC, framing, version) so far.

@@ -425,7 +425,7 @@ impl<T: Read + Write, R: FnMut(GateReport)> Worker<T, R> {
             GateEvent::PersonInZone => GateReport::PersonInZone,
             GateEvent::EmergencyRelease { active } => GateReport::Emergency { active },
             GateEvent::Fault(code) => GateReport::Fault(code),
-            GateEvent::Heartbeat => return,
+            GateEvent::Heartbeat | GateEvent::Firmware(_) => return,
         };
         self.report(report);
     }

@@ -2,9 +2,11 @@
 
 use embedded_hal::digital::{InputPin, OutputPin};
 use gate_protocol::{
-    Command, FaultCode, Frame, GateEvent, GateMode, LeafState, Light, Message, NakReason, Occupancy,
+    Command, FaultCode, FirmwareInfo, Frame, GateEvent, GateMode, LeafState, Light, Message,
+    NakReason, Occupancy,
 };
 
+use crate::slots::{Flash, NoFlash, Slots};
 use crate::{Config, Error, Event, InitError, Leaf, Pins};
 
 /// The gate controller: mode, leaves, beams, watchdog.
@@ -32,8 +34,16 @@ use crate::{Config, Error, Event, InitError, Leaf, Pins};
 ///   start-up or after a watchdog expiry may carry any number (a new session).
 /// - A pin error sends the controller to [`GateMode::Fault`] (latched until
 ///   restart) after a best-effort drive to the safe outputs.
+/// - Firmware updates (a controller made with [`Controller::with_firmware`])
+///   start only with every beam clear in [`GateMode::Closed`] or
+///   [`GateMode::SafeState`], put the gate in [`GateMode::SafeState`] and keep
+///   it there: leaf commands get [`NakReason::Updating`] until the update
+///   ends. A verified image is booted by a restart
+///   ([`Controller::reboot_requested`]); on trial, the kiosk's first
+///   `Heartbeat` within [`Config::confirm_ms`] confirms it, else the
+///   controller rolls back and asks for a restart again.
 #[derive(Debug)]
-pub struct Controller<O, I> {
+pub struct Controller<O, I, F = NoFlash> {
     /// The pins.
     pins: Pins<O, I>,
     /// Timing.
@@ -64,6 +74,12 @@ pub struct Controller<O, I> {
     passage: Option<(u32, bool)>,
     /// Fault latched until restart.
     fault: Option<FaultCode>,
+    /// The firmware slots; `None` for a controller that cannot be updated.
+    firmware: Option<Slots<F>>,
+    /// When the controller started (the trial's confirmation clock).
+    boot_ms: u64,
+    /// The firmware asks the board to restart (after an update or a rollback).
+    reboot: bool,
 }
 
 /// A sample of every input.
@@ -92,12 +108,12 @@ struct Target {
     since_ms: u64,
 }
 
-impl<O, I> Controller<O, I>
+impl<O, I> Controller<O, I, NoFlash>
 where
     O: OutputPin,
     I: InputPin<Error = O::Error>,
 {
-    /// Takes the pins, drives every actuator safe, samples the inputs.
+    /// Takes the pins, drives every actuator safe, samples the inputs; no firmware updates.
     ///
     /// Order: exit closed and locked, entry closed and locked, red light;
     /// then the inputs. If the alarm is active the gate starts in
@@ -109,6 +125,40 @@ where
     ///
     /// [`InitError::Pin`] with the first pin error; the pins are dropped.
     pub fn new(pins: Pins<O, I>, config: Config, now_ms: u64) -> Result<Self, InitError<O::Error>> {
+        Self::start(pins, config, None, now_ms)
+    }
+}
+
+impl<O, I, F> Controller<O, I, F>
+where
+    O: OutputPin,
+    I: InputPin<Error = O::Error>,
+    F: Flash,
+{
+    /// As [`Controller::new`], with the firmware slots the boot loader chose ([`Slots::boot`]).
+    ///
+    /// A trial image must be confirmed by the kiosk's first `Heartbeat`
+    /// within [`Config::confirm_ms`] of `now_ms`.
+    ///
+    /// # Errors
+    ///
+    /// [`InitError::Pin`] with the first pin error; the pins and slots are dropped.
+    pub fn with_firmware(
+        pins: Pins<O, I>,
+        config: Config,
+        firmware: Slots<F>,
+        now_ms: u64,
+    ) -> Result<Self, InitError<O::Error>> {
+        Self::start(pins, config, Some(firmware), now_ms)
+    }
+
+    /// What [`Controller::new`] does, with or without slots.
+    fn start(
+        pins: Pins<O, I>,
+        config: Config,
+        firmware: Option<Slots<F>>,
+        now_ms: u64,
+    ) -> Result<Self, InitError<O::Error>> {
         let closed = Target {
             open: false,
             since_ms: now_ms,
@@ -136,6 +186,9 @@ where
             tailgate: false,
             passage: None,
             fault: None,
+            firmware,
+            boot_ms: now_ms,
+            reboot: false,
         };
         c.close_exit(now_ms).map_err(InitError::Pin)?;
         c.close_entry(now_ms).map_err(InitError::Pin)?;
@@ -203,6 +256,24 @@ where
         self.pins
     }
 
+    /// What firmware runs; `None` for a controller without slots.
+    pub fn firmware(&self) -> Option<FirmwareInfo> {
+        self.firmware.as_ref().map(Slots::info)
+    }
+
+    /// The firmware wants the board restarted (a verified image to boot, or a rollback).
+    ///
+    /// The board must restart once the frames emitted so far are on the
+    /// wire, then run [`Slots::boot`] and [`Controller::with_firmware`].
+    pub fn reboot_requested(&self) -> bool {
+        self.reboot
+    }
+
+    /// Gives the pins and the firmware slots back (for a restart).
+    pub fn into_parts(self) -> (Pins<O, I>, Option<Slots<F>>) {
+        (self.pins, self.firmware)
+    }
+
     /// Sequence check, command, reply.
     fn on_frame(
         &mut self,
@@ -225,6 +296,10 @@ where
                 self.last_kiosk_ms = now_ms;
                 if let Some(reply) = self.last_reply {
                     self.send(reply, emit);
+                    // A repeated query gets its report again: the first may be lost too.
+                    if matches!(reply, Message::Ack { .. }) {
+                        self.send_report(command, emit);
+                    }
                 }
                 return Ok(());
             }
@@ -259,10 +334,23 @@ where
         };
         self.last_reply = Some(reply);
         self.send(reply, emit);
-        if matches!(reply, Message::Ack { .. }) && command == Command::QueryStatus {
-            self.send_status(emit);
+        if matches!(reply, Message::Ack { .. }) {
+            self.send_report(command, emit);
         }
         Ok(())
+    }
+
+    /// The report an acknowledged query asks for: `Status` or `Firmware`.
+    fn send_report(&mut self, command: Command, emit: &mut impl FnMut(Frame)) {
+        match command {
+            Command::QueryStatus => self.send_status(emit),
+            Command::QueryFirmware => {
+                if let Some(info) = self.firmware() {
+                    self.send(Message::Event(GateEvent::Firmware(info)), emit);
+                }
+            }
+            _ => {}
+        }
     }
 
     /// Carries out one command; the inner error is the NAK reason.
@@ -271,8 +359,23 @@ where
         command: Command,
         now_ms: u64,
     ) -> Result<Result<(), NakReason>, O::Error> {
-        if matches!(command, Command::Heartbeat | Command::QueryStatus) {
-            return Ok(Ok(()));
+        match command {
+            Command::Heartbeat => {
+                if let Some(fw) = &mut self.firmware {
+                    // The kiosk talks to this image: it is good. A flash
+                    // error leaves it on trial; the next heartbeat retries.
+                    let _confirmed = fw.confirm();
+                }
+                return Ok(Ok(()));
+            }
+            Command::QueryStatus => return Ok(Ok(())),
+            Command::QueryFirmware => {
+                return Ok(match self.firmware {
+                    Some(_) => Ok(()),
+                    None => Err(NakReason::Unsupported),
+                });
+            }
+            _ => {}
         }
         match self.mode {
             GateMode::Emergency => return Ok(Err(NakReason::EmergencyActive)),
@@ -280,8 +383,58 @@ where
             _ => {}
         }
         let refuse = |reason| Ok(Err(reason));
+        let updating = self.firmware.as_ref().is_some_and(Slots::updating);
+        match command {
+            Command::BeginUpdate {
+                version,
+                length,
+                hash,
+            } => {
+                if self.firmware.is_none() {
+                    return refuse(NakReason::Unsupported);
+                }
+                if self.zone_busy() {
+                    return refuse(NakReason::ZoneOccupied);
+                }
+                if !matches!(self.mode, GateMode::Closed | GateMode::SafeState) {
+                    return refuse(NakReason::InvalidInMode);
+                }
+                self.enter_safe_state(now_ms)?;
+                return Ok(self.with_slots(|fw| fw.begin(version, length, hash)));
+            }
+            Command::WriteChunk(chunk) => return Ok(self.with_slots(|fw| fw.write(&chunk))),
+            Command::FinishUpdate { hash } => {
+                let result = self.with_slots(|fw| fw.finish(hash));
+                self.reboot |= result.is_ok();
+                return Ok(result);
+            }
+            Command::AbortUpdate => {
+                return Ok(self.with_slots(|fw| {
+                    fw.abort();
+                    Ok(())
+                }));
+            }
+            Command::OpenEntry
+            | Command::CloseEntry
+            | Command::OpenExit { .. }
+            | Command::CloseExit
+                if updating =>
+            {
+                return refuse(NakReason::Updating);
+            }
+            _ => {}
+        }
         match (command, self.mode) {
-            (Command::Heartbeat | Command::QueryStatus, _) => {}
+            (
+                Command::Heartbeat
+                | Command::QueryStatus
+                | Command::QueryFirmware
+                | Command::BeginUpdate { .. }
+                | Command::WriteChunk(_)
+                | Command::FinishUpdate { .. }
+                | Command::AbortUpdate,
+                _,
+            ) => {}
             (Command::SetLights(light), _) => self.set_light(light)?,
             (Command::EnterSafeState, _) => self.enter_safe_state(now_ms)?,
             (Command::OpenEntry, GateMode::EntryOpen) => {}
@@ -329,6 +482,24 @@ where
             (Command::CloseExit, _) => {}
         }
         Ok(Ok(()))
+    }
+
+    /// Runs `f` on the slots; `Unsupported` without them.
+    fn with_slots(
+        &mut self,
+        f: impl FnOnce(&mut Slots<F>) -> Result<(), NakReason>,
+    ) -> Result<(), NakReason> {
+        match &mut self.firmware {
+            Some(fw) => f(fw),
+            None => Err(NakReason::Unsupported),
+        }
+    }
+
+    /// Abandons an update in progress (the kiosk is gone, or the fire alarm).
+    fn abort_update(&mut self) {
+        if let Some(fw) = &mut self.firmware {
+            fw.abort();
+        }
     }
 
     /// Samples the inputs and reacts to what changed.
@@ -410,6 +581,7 @@ where
             // sequence number.
             self.last_seq = None;
             self.last_reply = None;
+            self.abort_update();
             if supervised {
                 self.enter_safe_state(now_ms)?;
             }
@@ -429,6 +601,15 @@ where
                 self.latch_fault(FaultCode::LeafTimeout, now_ms, emit)?;
             }
         }
+        if let Some(fw) = &mut self.firmware
+            && fw.on_trial()
+            && !self.reboot
+            && now_ms.saturating_sub(self.boot_ms) > self.config.confirm_ms
+        {
+            // The kiosk never confirmed this image: back to the old one.
+            fw.rollback();
+            self.reboot = true;
+        }
         if now_ms.saturating_sub(self.last_beat_ms) >= self.config.heartbeat_ms {
             self.last_beat_ms = now_ms;
             self.send(Message::Event(GateEvent::Heartbeat), emit);
@@ -447,6 +628,7 @@ where
         if active {
             self.mode = GateMode::Emergency;
             self.passage = None;
+            self.abort_update();
             self.open_both(now_ms)?;
             self.set_light(Light::Green)
         } else if let Some(code) = self.fault {

@@ -9,16 +9,20 @@
 //! the MCU and in host tests. `no_std`, no alloc, no `unsafe`.
 //!
 //! The safety rules (fire alarm first, the watchdog's safe state, tailgating)
-//! are in the crate README and on [`Controller`].
+//! are in the crate README and on [`Controller`]. Firmware updates go into
+//! the inactive one of two [`Slots`] over a [`Flash`] device and are booted
+//! on trial, rolled back unless the kiosk confirms them.
 #![no_std]
 #![forbid(unsafe_code)]
 
 mod controller;
+pub mod slots;
 
 pub use controller::Controller;
 #[cfg(doc)]
 use embedded_hal::digital::{InputPin, OutputPin};
 pub use gate_protocol::{FaultCode, GateMode, LeafState, Light, Occupancy};
+pub use slots::{Flash, NoFlash, SlotError, Slots};
 
 /// The pins of one leaf.
 ///
@@ -73,6 +77,9 @@ pub struct Config {
     pub leaf_timeout_ms: u64,
     /// Interval of the gate's own heartbeat event.
     pub heartbeat_ms: u64,
+    /// A trial firmware image not confirmed by a kiosk heartbeat this long
+    /// after start-up is rolled back.
+    pub confirm_ms: u64,
 }
 
 impl Default for Config {
@@ -81,6 +88,7 @@ impl Default for Config {
             watchdog_ms: 2_000,
             leaf_timeout_ms: 4_000,
             heartbeat_ms: 1_000,
+            confirm_ms: 30_000,
         }
     }
 }

@@ -3,7 +3,7 @@
 //! One frame on the wire is
 //!
 //! ```text
-//! COBS( version u8 | seq u16 BE | type u8 | payload 0..=8 | CRC-16/CCITT-FALSE BE ) 0x00
+//! COBS( version u8 | seq u16 BE | type u8 | payload 0..=68 | CRC-16/CCITT-FALSE BE ) 0x00
 //! ```
 //!
 //! The CRC covers everything before it. The 0x00 delimiter never occurs inside
@@ -15,6 +15,10 @@
 //! `no_std`, no alloc: [`encode`] writes into a caller-provided buffer and
 //! [`Decoder`] keeps a fixed [`MAX_FRAME_LEN`]-byte buffer. Nothing here
 //! panics or reads past a buffer on hostile bytes.
+//!
+//! [`Image`] parses a signed gate-controller firmware image (header, payload,
+//! Ed25519 signature) and checks its SHA-256; verifying the signature is the
+//! kiosk's part (`drivers/gate`).
 #![no_std]
 #![forbid(unsafe_code)]
 
@@ -22,20 +26,29 @@ mod cobs;
 mod crc;
 mod decoder;
 mod error;
+mod image;
 mod message;
 
 pub use crc::crc16;
 pub use decoder::{Decoder, Feed};
 pub use error::{Error, ErrorKind};
+pub use image::{
+    IMAGE_FORMAT_VERSION, IMAGE_HEADER_LEN, IMAGE_MAGIC, Image, ImageError, ImageHeader,
+    SIGNATURE_LEN, Target,
+};
 pub use message::{
-    Command, FaultCode, Frame, GateEvent, GateMode, LeafState, Light, Message, NakReason, Occupancy,
+    BootState, Chunk, Command, FaultCode, FirmwareInfo, Frame, GateEvent, GateMode, LeafState,
+    Light, Message, NakReason, Occupancy, SlotId,
 };
 
 /// Protocol version carried in every frame; a frame with another version is rejected.
 pub const VERSION: u8 = 1;
 
-/// Largest payload of any message type, in bytes.
-pub const MAX_PAYLOAD: usize = 8;
+/// Most image bytes one [`Command::WriteChunk`] carries.
+pub const CHUNK_MAX: usize = 64;
+
+/// Largest payload of any message type, in bytes (a full [`Command::WriteChunk`]).
+pub const MAX_PAYLOAD: usize = 4 + CHUNK_MAX;
 
 /// Largest frame before COBS: version, seq, type, payload and CRC.
 pub const MAX_RAW_LEN: usize = 1 + 2 + 1 + MAX_PAYLOAD + 2;

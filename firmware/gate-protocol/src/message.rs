@@ -1,6 +1,6 @@
 //! The messages: kiosk commands, gate events, acknowledgements.
 
-use crate::{Error, MAX_PAYLOAD};
+use crate::{CHUNK_MAX, Error, MAX_PAYLOAD};
 
 /// One frame: the sender's sequence number and the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +54,69 @@ pub enum Command {
     QueryStatus,
     /// Go to the safe state (exit closed and locked, entry open for egress).
     EnterSafeState,
+    /// Start a firmware update into the inactive slot; the gate goes to its safe state.
+    ///
+    /// Refused while anyone is in the lane (`ZoneOccupied`), during a passage
+    /// (`InvalidInMode`), or when the image does not fit a slot (`TooLarge`).
+    BeginUpdate {
+        /// Firmware version of the image.
+        version: u32,
+        /// Payload length in bytes.
+        length: u32,
+        /// SHA-256 of the payload.
+        hash: [u8; 32],
+    },
+    /// The next bytes of the image payload, at `offset` (strictly in order).
+    WriteChunk(Chunk),
+    /// All bytes sent: the gate hashes the slot, marks it pending and reboots into it.
+    FinishUpdate {
+        /// SHA-256 of the payload, as announced in [`Command::BeginUpdate`].
+        hash: [u8; 32],
+    },
+    /// Forget the update in progress (the inactive slot is left unbootable).
+    AbortUpdate,
+    /// Ask for a [`GateEvent::Firmware`].
+    QueryFirmware,
+}
+
+/// Up to [`CHUNK_MAX`] payload bytes of a firmware image and where they go.
+///
+/// The unused tail of the buffer is always zero, so two chunks compare equal
+/// exactly when offset and data do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Chunk {
+    /// Offset of the first byte in the payload.
+    offset: u32,
+    /// How many bytes of `data` are used (1..=[`CHUNK_MAX`]).
+    len: u8,
+    /// The bytes, zero past `len`.
+    data: [u8; CHUNK_MAX],
+}
+
+impl Chunk {
+    /// A chunk of `data` at `offset`; `None` when `data` is empty or longer than [`CHUNK_MAX`].
+    pub fn new(offset: u32, data: &[u8]) -> Option<Self> {
+        if data.is_empty() || data.len() > CHUNK_MAX {
+            return None;
+        }
+        let mut buf = [0u8; CHUNK_MAX];
+        buf.get_mut(..data.len())?.copy_from_slice(data);
+        Some(Self {
+            offset,
+            len: u8::try_from(data.len()).ok()?,
+            data: buf,
+        })
+    }
+
+    /// Offset of the first byte in the payload.
+    pub fn offset(&self) -> u32 {
+        self.offset
+    }
+
+    /// The bytes.
+    pub fn data(&self) -> &[u8] {
+        self.data.get(..usize::from(self.len)).unwrap_or_default()
+    }
 }
 
 /// Gate → kiosk events and status.
@@ -88,6 +151,57 @@ pub enum GateEvent {
     Fault(FaultCode),
     /// The gate is alive.
     Heartbeat,
+    /// What firmware runs; sent on [`Command::QueryFirmware`].
+    Firmware(FirmwareInfo),
+}
+
+/// The gate controller's firmware slots, as reported by [`GateEvent::Firmware`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FirmwareInfo {
+    /// Hardware id of the controller board (images must name it).
+    pub hardware_id: u16,
+    /// Version of the running firmware.
+    pub running: u32,
+    /// Slot the running firmware was booted from.
+    pub slot: SlotId,
+    /// Where the slots stand.
+    pub state: BootState,
+    /// Version held by the other slot (pending, or the one rolled back from); 0 if none.
+    pub other: u32,
+}
+
+/// One of the two firmware slots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotId {
+    /// Slot A.
+    A,
+    /// Slot B.
+    B,
+}
+
+impl SlotId {
+    /// The other slot.
+    pub fn other(self) -> Self {
+        match self {
+            Self::A => Self::B,
+            Self::B => Self::A,
+        }
+    }
+}
+
+/// The boot state of the slots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BootState {
+    /// The running firmware is confirmed; nothing pending.
+    Confirmed,
+    /// The other slot holds a verified image that boots at the next restart.
+    Pending,
+    /// The running firmware is on trial: the kiosk's next heartbeat confirms
+    /// it, else the gate rolls back to the other slot.
+    Trial,
+    /// The image in the other slot was tried and not confirmed; the gate
+    /// rolled back to the running (confirmed) firmware.
+    RolledBack,
 }
 
 /// The gate controller's mode.
@@ -160,8 +274,20 @@ pub enum NakReason {
     ZoneOccupied,
     /// The controller is in [`GateMode::Fault`].
     Faulted,
-    /// A gate→kiosk message was sent to the gate.
+    /// A gate→kiosk message was sent to the gate, or the gate cannot do this (no firmware slots).
     Unsupported,
+    /// A firmware update is in progress; leaf commands wait until it ends.
+    Updating,
+    /// The image does not fit a firmware slot (or is empty).
+    TooLarge,
+    /// The chunk is not at the next offset, or runs past the announced length.
+    BadOffset,
+    /// The slot's contents (or the finish hash) do not match the announced SHA-256.
+    HashMismatch,
+    /// No firmware update is in progress.
+    NoUpdate,
+    /// The firmware storage (flash) failed.
+    Storage,
 }
 
 /// Why the controller went to [`GateMode::Fault`].
@@ -188,6 +314,11 @@ mod code {
     pub(super) const HEARTBEAT: u8 = 0x06;
     pub(super) const QUERY_STATUS: u8 = 0x07;
     pub(super) const ENTER_SAFE_STATE: u8 = 0x08;
+    pub(super) const BEGIN_UPDATE: u8 = 0x10;
+    pub(super) const WRITE_CHUNK: u8 = 0x11;
+    pub(super) const FINISH_UPDATE: u8 = 0x12;
+    pub(super) const ABORT_UPDATE: u8 = 0x13;
+    pub(super) const QUERY_FIRMWARE: u8 = 0x14;
     pub(super) const STATUS: u8 = 0x40;
     pub(super) const PASSAGE_COMPLETED: u8 = 0x41;
     pub(super) const TAILGATING: u8 = 0x42;
@@ -195,6 +326,7 @@ mod code {
     pub(super) const EMERGENCY_RELEASE: u8 = 0x44;
     pub(super) const FAULT: u8 = 0x45;
     pub(super) const GATE_HEARTBEAT: u8 = 0x46;
+    pub(super) const FIRMWARE: u8 = 0x47;
     pub(super) const ACK: u8 = 0x80;
     pub(super) const NAK: u8 = 0x81;
 }
@@ -222,7 +354,9 @@ wire_enum!(GateMode, "mode", { Closed = 0, EntryOpen = 1, Occupied = 2, ExitOpen
 wire_enum!(LeafState, "leaf state", { Closed = 0, Open = 1, Moving = 2, Invalid = 3 });
 wire_enum!(Occupancy, "occupancy", { Empty = 0, One = 1, Several = 2 });
 wire_enum!(Light, "light", { Off = 0, Red = 1, Green = 2, Amber = 3 });
-wire_enum!(NakReason, "nak reason", { BadSequence = 1, EmergencyActive = 2, InvalidInMode = 3, ZoneOccupied = 4, Faulted = 5, Unsupported = 6 });
+wire_enum!(NakReason, "nak reason", { BadSequence = 1, EmergencyActive = 2, InvalidInMode = 3, ZoneOccupied = 4, Faulted = 5, Unsupported = 6, Updating = 7, TooLarge = 8, BadOffset = 9, HashMismatch = 10, NoUpdate = 11, Storage = 12 });
+wire_enum!(SlotId, "slot", { A = 0, B = 1 });
+wire_enum!(BootState, "boot state", { Confirmed = 0, Pending = 1, Trial = 2, RolledBack = 3 });
 wire_enum!(FaultCode, "fault code", { Actuator = 1, Sensor = 2, LeafTimeout = 3, LeafSwitches = 4 });
 
 impl Message {
@@ -245,6 +379,27 @@ impl Message {
                 Command::Heartbeat => code::HEARTBEAT,
                 Command::QueryStatus => code::QUERY_STATUS,
                 Command::EnterSafeState => code::ENTER_SAFE_STATE,
+                Command::BeginUpdate {
+                    version,
+                    length,
+                    hash,
+                } => {
+                    w.put(&version.to_be_bytes());
+                    w.put(&length.to_be_bytes());
+                    w.put(&hash);
+                    code::BEGIN_UPDATE
+                }
+                Command::WriteChunk(chunk) => {
+                    w.put(&chunk.offset.to_be_bytes());
+                    w.put(chunk.data());
+                    code::WRITE_CHUNK
+                }
+                Command::FinishUpdate { hash } => {
+                    w.put(&hash);
+                    code::FINISH_UPDATE
+                }
+                Command::AbortUpdate => code::ABORT_UPDATE,
+                Command::QueryFirmware => code::QUERY_FIRMWARE,
             },
             Self::Event(e) => match e {
                 GateEvent::Status {
@@ -276,6 +431,13 @@ impl Message {
                     code::FAULT
                 }
                 GateEvent::Heartbeat => code::GATE_HEARTBEAT,
+                GateEvent::Firmware(info) => {
+                    w.put(&info.hardware_id.to_be_bytes());
+                    w.put(&info.running.to_be_bytes());
+                    w.put(&[info.slot.to_byte(), info.state.to_byte()]);
+                    w.put(&info.other.to_be_bytes());
+                    code::FIRMWARE
+                }
             },
             Self::Ack { seq } => {
                 w.put(&seq.to_be_bytes());
@@ -304,6 +466,24 @@ impl Message {
             code::HEARTBEAT => Self::Command(Command::Heartbeat),
             code::QUERY_STATUS => Self::Command(Command::QueryStatus),
             code::ENTER_SAFE_STATE => Self::Command(Command::EnterSafeState),
+            code::BEGIN_UPDATE => Self::Command(Command::BeginUpdate {
+                version: u32::from_be_bytes(r.take()?),
+                length: u32::from_be_bytes(r.take()?),
+                hash: r.take()?,
+            }),
+            code::WRITE_CHUNK => {
+                let offset = u32::from_be_bytes(r.take()?);
+                let data = core::mem::take(&mut r.rest);
+                let chunk = Chunk::new(offset, data).ok_or(if data.is_empty() {
+                    Error::Truncated
+                } else {
+                    Error::TrailingData
+                })?;
+                Self::Command(Command::WriteChunk(chunk))
+            }
+            code::FINISH_UPDATE => Self::Command(Command::FinishUpdate { hash: r.take()? }),
+            code::ABORT_UPDATE => Self::Command(Command::AbortUpdate),
+            code::QUERY_FIRMWARE => Self::Command(Command::QueryFirmware),
             code::STATUS => Self::Event(GateEvent::Status {
                 mode: GateMode::from_byte(r.byte()?)?,
                 entry: LeafState::from_byte(r.byte()?)?,
@@ -329,6 +509,13 @@ impl Message {
             }),
             code::FAULT => Self::Event(GateEvent::Fault(FaultCode::from_byte(r.byte()?)?)),
             code::GATE_HEARTBEAT => Self::Event(GateEvent::Heartbeat),
+            code::FIRMWARE => Self::Event(GateEvent::Firmware(FirmwareInfo {
+                hardware_id: u16::from_be_bytes(r.take()?),
+                running: u32::from_be_bytes(r.take()?),
+                slot: SlotId::from_byte(r.byte()?)?,
+                state: BootState::from_byte(r.byte()?)?,
+                other: u32::from_be_bytes(r.take()?),
+            })),
             code::ACK => Self::Ack {
                 seq: u16::from_be_bytes(r.take()?),
             },

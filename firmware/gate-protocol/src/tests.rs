@@ -2,6 +2,7 @@
 
 extern crate std;
 
+use std::vec;
 use std::vec::Vec;
 
 use proptest::prelude::*;
@@ -222,7 +223,40 @@ fn any_message() -> impl Strategy<Value = Message> {
         Just(Command::Heartbeat),
         Just(Command::QueryStatus),
         Just(Command::EnterSafeState),
+        (any::<u32>(), any::<u32>(), any::<[u8; 32]>()).prop_map(|(version, length, hash)| {
+            Command::BeginUpdate {
+                version,
+                length,
+                hash,
+            }
+        }),
+        (
+            any::<u32>(),
+            proptest::collection::vec(any::<u8>(), 1..=CHUNK_MAX)
+        )
+            .prop_map(|(offset, data)| Command::WriteChunk(
+                Chunk::new(offset, &data).expect("1..=CHUNK_MAX bytes")
+            )),
+        any::<[u8; 32]>().prop_map(|hash| Command::FinishUpdate { hash }),
+        Just(Command::AbortUpdate),
+        Just(Command::QueryFirmware),
     ];
+    let slot = prop_oneof![Just(SlotId::A), Just(SlotId::B)];
+    let boot = prop_oneof![
+        Just(BootState::Confirmed),
+        Just(BootState::Pending),
+        Just(BootState::Trial),
+        Just(BootState::RolledBack),
+    ];
+    let firmware = (any::<u16>(), any::<u32>(), slot, boot, any::<u32>()).prop_map(
+        |(hardware_id, running, slot, state, other)| FirmwareInfo {
+            hardware_id,
+            running,
+            slot,
+            state,
+            other,
+        },
+    );
     let mode = prop_oneof![
         Just(GateMode::Closed),
         Just(GateMode::EntryOpen),
@@ -266,6 +300,7 @@ fn any_message() -> impl Strategy<Value = Message> {
         any::<bool>().prop_map(|active| GateEvent::EmergencyRelease { active }),
         fault.prop_map(GateEvent::Fault),
         Just(GateEvent::Heartbeat),
+        firmware.prop_map(GateEvent::Firmware),
     ];
     let reason = prop_oneof![
         Just(NakReason::BadSequence),
@@ -274,6 +309,12 @@ fn any_message() -> impl Strategy<Value = Message> {
         Just(NakReason::ZoneOccupied),
         Just(NakReason::Faulted),
         Just(NakReason::Unsupported),
+        Just(NakReason::Updating),
+        Just(NakReason::TooLarge),
+        Just(NakReason::BadOffset),
+        Just(NakReason::HashMismatch),
+        Just(NakReason::NoUpdate),
+        Just(NakReason::Storage),
     ];
     prop_oneof![
         command.prop_map(Message::Command),
@@ -331,4 +372,74 @@ proptest! {
         let last = d.feed_slice(&stream).last();
         prop_assert_eq!(last, Some(Ok(frame)));
     }
+}
+
+#[test]
+fn chunk_constructor_bounds() {
+    assert_eq!(Chunk::new(0, &[]), None);
+    assert_eq!(Chunk::new(0, &[1; CHUNK_MAX + 1]), None);
+    let c = Chunk::new(640, &[7; CHUNK_MAX]).expect("full chunk");
+    assert_eq!(c.offset(), 640);
+    assert_eq!(c.data(), &[7; CHUNK_MAX]);
+}
+
+#[test]
+fn a_full_chunk_fits_the_largest_frame() {
+    let frame = Frame {
+        seq: 0xFFFF,
+        message: Message::Command(Command::WriteChunk(
+            Chunk::new(u32::MAX, &[0xFF; CHUNK_MAX]).expect("full chunk"),
+        )),
+    };
+    let wire = enc(&frame);
+    assert!(wire.len() <= MAX_FRAME_LEN);
+    assert_eq!(decode(&wire), Ok(frame));
+}
+
+#[test]
+fn update_payload_errors() {
+    // WriteChunk with an offset and no data.
+    assert_eq!(
+        decode(&wire_from_body(&[VERSION, 0, 1, 0x11, 0, 0, 0, 0])),
+        Err(Error::Truncated)
+    );
+    // WriteChunk with more than CHUNK_MAX bytes: the frame is oversized before that.
+    let mut body = std::vec![VERSION, 0, 1, 0x11, 0, 0, 0, 0];
+    body.extend([1u8; CHUNK_MAX + 1]);
+    assert_eq!(decode(&wire_from_body(&body)), Err(Error::Oversized));
+    // BeginUpdate cut short, FinishUpdate with a short hash.
+    assert_eq!(
+        decode(&wire_from_body(&[
+            VERSION, 0, 1, 0x10, 0, 0, 0, 1, 0, 0, 0, 9
+        ])),
+        Err(Error::Truncated)
+    );
+    assert_eq!(
+        decode(&wire_from_body(&[VERSION, 0, 1, 0x12, 1, 2, 3])),
+        Err(Error::Truncated)
+    );
+    // Firmware event with a bad slot and a bad boot state.
+    assert_eq!(
+        decode(&wire_from_body(&[
+            VERSION, 0, 1, 0x47, 0, 1, 0, 0, 0, 1, 2, 0, 0, 0, 0, 0
+        ])),
+        Err(Error::InvalidField {
+            field: "slot",
+            value: 2
+        })
+    );
+    assert_eq!(
+        decode(&wire_from_body(&[
+            VERSION, 0, 1, 0x47, 0, 1, 0, 0, 0, 1, 0, 9, 0, 0, 0, 0
+        ])),
+        Err(Error::InvalidField {
+            field: "boot state",
+            value: 9
+        })
+    );
+    // QueryFirmware and AbortUpdate carry nothing.
+    assert_eq!(
+        decode(&wire_from_body(&[VERSION, 0, 1, 0x14, 0])),
+        Err(Error::TrailingData)
+    );
 }

@@ -40,6 +40,16 @@ use std::time::Duration;
 pub use backoff::Backoff;
 pub use worker::{SyncHandle, SyncStatus, start};
 
+/// The HTTPS client the sync worker uses (mutual TLS 1.3 with the unit's
+/// provisioned files, only the provisioned CA trusted), for probes such as
+/// `kioskctl selftest`.
+///
+/// # Errors
+/// [`SyncError::Tls`] naming a missing or unusable file, [`SyncError::Client`].
+pub fn https_client(config: &SyncConfig) -> Result<reqwest::Client, SyncError> {
+    client::build(config)
+}
+
 use crate::store::StoreError;
 
 /// The unit's provisioned TLS files (PEM).

@@ -7,17 +7,21 @@
 //! in-memory [`duplex`] link, or a pseudo-terminal. People are moved
 //! through the beams with [`SimGate::walk_in`], [`SimGate::walk_out`],
 //! [`SimGate::turn_back`] and [`SimGate::tailgate`]; the fire alarm with
-//! [`SimGate::set_alarm`].
+//! [`SimGate::set_alarm`]. [`SimGate::spawn_updatable`] adds firmware slots
+//! on a [`SimFlash`] and restarts the controller as the board would after
+//! an update or a rollback; [`signed_image`] makes test images.
 //!
 //! Nothing here panics: pins cannot fail, and a link or controller error
 //! stops the simulated firmware loop and is kept for [`SimGate::failure`].
 #![forbid(unsafe_code)]
 
 mod board;
+pub mod firmware;
 mod link;
 mod sim;
 
 pub use board::{Board, LeafDrive, SimPin};
+pub use firmware::{HARDWARE_ID, SimFirmware, SimFlash, signed_image};
 pub use gate_controller::Config;
 pub use gate_protocol::{GateMode, Light};
 pub use link::{End, duplex};

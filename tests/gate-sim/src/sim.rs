@@ -1,16 +1,16 @@
 //! The controller firmware loop on a thread, and the people who walk through it.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use embedded_io::{Error as _, ErrorKind, Read, Write};
-use gate_controller::{Config, Controller, Event};
-use gate_protocol::{Decoder, GateMode, Light, MAX_FRAME_LEN};
+use gate_controller::{Config, Controller, Event, Flash, Slots};
+use gate_protocol::{Command, Decoder, FirmwareInfo, GateMode, Light, MAX_FRAME_LEN, Message};
 
-use crate::{Board, LeafDrive, SimPin};
+use crate::{Board, LeafDrive, SimFirmware, SimPin};
 
 /// How long the caller waits for the loop to start or to sample the inputs.
 const LOOP_WAIT: Duration = Duration::from_secs(5);
@@ -54,6 +54,10 @@ pub enum SimError {
 struct Shared {
     /// Set to end the loop.
     stop: AtomicBool,
+    /// Update frames (begin, chunk, finish, abort) received.
+    update_frames: AtomicU64,
+    /// Controller starts (1 after spawn; one more per restart).
+    boots: AtomicU64,
     /// What the loop reports.
     state: Mutex<State>,
 }
@@ -65,6 +69,8 @@ struct State {
     mode: Option<GateMode>,
     /// Why the loop ended, unless it was asked to.
     failure: Option<SimError>,
+    /// What the firmware slots report; `None` without slots.
+    firmware: Option<FirmwareInfo>,
 }
 
 impl Shared {
@@ -109,6 +115,47 @@ impl SimGate {
     /// Never fails: a start-up failure is kept for [`SimGate::failure`], and
     /// every later call reports it.
     pub fn spawn<T: Read + Write + Send + 'static>(io: T, board: Board, config: Config) -> Self {
+        Self::start(io, board, move |board: &Board, _, now| {
+            Controller::new(board.pins(), config, now)
+                .map_err(|e| SimError::Controller(format!("{e:?}")))
+        })
+    }
+
+    /// As [`SimGate::spawn`], with firmware slots on `firmware.flash`: the gate can be updated.
+    ///
+    /// When the controller asks for a restart (a verified image to boot, a
+    /// rollback) the loop does what the board does: the boot loader
+    /// ([`Slots::boot`]) picks the slot and a fresh controller starts on the
+    /// same pins. A version in [`SimFirmware::crashing`] booted on trial
+    /// crashes at once: the loop restarts again and the boot loader rolls back.
+    pub fn spawn_updatable<T: Read + Write + Send + 'static>(
+        io: T,
+        board: Board,
+        config: Config,
+        firmware: SimFirmware,
+    ) -> Self {
+        Self::start(io, board, move |board: &Board, shared: &Shared, now| {
+            let mut slots = Slots::boot(firmware.flash.clone(), firmware.hardware_id)
+                .map_err(|e| SimError::Controller(format!("boot: {e:?}")))?;
+            while slots.on_trial() && firmware.crashing.contains(&slots.info().running) {
+                shared.boots.fetch_add(1, Ordering::SeqCst);
+                slots = Slots::boot(firmware.flash.clone(), firmware.hardware_id)
+                    .map_err(|e| SimError::Controller(format!("boot: {e:?}")))?;
+            }
+            Controller::with_firmware(board.pins(), config, slots, now)
+                .map_err(|e| SimError::Controller(format!("{e:?}")))
+        })
+    }
+
+    /// Starts the loop with `boot` making (and remaking, at each restart) the controller.
+    fn start<T, F, B>(io: T, board: Board, boot: B) -> Self
+    where
+        T: Read + Write + Send + 'static,
+        F: Flash,
+        B: FnMut(&Board, &Shared, u64) -> Result<Controller<SimPin, SimPin, F>, SimError>
+            + Send
+            + 'static,
+    {
         let (sensors, requests) = mpsc::channel::<mpsc::Sender<()>>();
         let (started, has_started) = mpsc::channel::<()>();
         let shared = Arc::new(Shared::default());
@@ -118,7 +165,7 @@ impl SimGate {
             thread::Builder::new()
                 .name("gate-sim".into())
                 .spawn(move || {
-                    let result = run(io, &board, config, &shared, &requests, &started);
+                    let result = run(io, &board, boot, &shared, &requests, &started);
                     if let Err(e) = result {
                         shared.state().failure = Some(e);
                     }
@@ -267,6 +314,21 @@ impl SimGate {
         self.shared.state().mode
     }
 
+    /// What the firmware slots report after the last event; `None` without slots.
+    pub fn firmware(&self) -> Option<FirmwareInfo> {
+        self.shared.state().firmware
+    }
+
+    /// How many update frames (begin, chunk, finish, abort) the gate received.
+    pub fn update_frames(&self) -> u64 {
+        self.shared.update_frames.load(Ordering::SeqCst)
+    }
+
+    /// How many times the controller started (1 after spawn, one more per restart or crash).
+    pub fn boots(&self) -> u64 {
+        self.shared.boots.load(Ordering::SeqCst)
+    }
+
     /// Why the loop stopped by itself; `None` while it runs or after a requested stop.
     pub fn failure(&self) -> Option<SimError> {
         self.shared.state().failure.clone()
@@ -322,19 +384,23 @@ impl Drop for SimGate {
 }
 
 /// The firmware loop; returns `Ok` when asked to stop, else why it stopped.
-fn run<T: Read + Write>(
+fn run<T: Read + Write, F: Flash>(
     mut io: T,
     board: &Board,
-    config: Config,
+    mut boot: impl FnMut(&Board, &Shared, u64) -> Result<Controller<SimPin, SimPin, F>, SimError>,
     shared: &Shared,
     requests: &mpsc::Receiver<mpsc::Sender<()>>,
     started: &mpsc::Sender<()>,
 ) -> Result<(), SimError> {
     let start = Instant::now();
     let now = || u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
-    let mut c = Controller::new(board.pins(), config, now())
-        .map_err(|e| SimError::Controller(format!("{e:?}")))?;
-    shared.state().mode = Some(c.mode());
+    let mut c = boot(board, shared, now())?;
+    shared.boots.fetch_add(1, Ordering::SeqCst);
+    {
+        let mut state = shared.state();
+        state.mode = Some(c.mode());
+        state.firmware = c.firmware();
+    }
     // The spawner may have stopped waiting; nothing to do then.
     let _waiting = started.send(()).is_ok();
     let mut decoder = Decoder::new();
@@ -352,7 +418,22 @@ fn run<T: Read + Write>(
                     .feed_slice(buf.get(..n).unwrap_or_default())
                     .flatten()
                 {
+                    if matches!(
+                        frame.message,
+                        Message::Command(
+                            Command::BeginUpdate { .. }
+                                | Command::WriteChunk(_)
+                                | Command::FinishUpdate { .. }
+                                | Command::AbortUpdate
+                        )
+                    ) {
+                        shared.update_frames.fetch_add(1, Ordering::SeqCst);
+                    }
                     step(&mut c, Event::Frame(frame), now(), &mut io, shared)?;
+                    if c.reboot_requested() {
+                        // The board restarts: bytes after this frame are lost with the UART's buffer.
+                        break;
+                    }
                 }
             }
             Err(e) if e.kind() == ErrorKind::TimedOut => {}
@@ -368,13 +449,22 @@ fn run<T: Read + Write>(
             last_tick = t;
             step(&mut c, Event::Tick, t, &mut io, shared)?;
         }
+        if c.reboot_requested() {
+            drop(c);
+            decoder.reset();
+            c = boot(board, shared, now())?;
+            shared.boots.fetch_add(1, Ordering::SeqCst);
+            let mut state = shared.state();
+            state.mode = Some(c.mode());
+            state.firmware = c.firmware();
+        }
     }
     Ok(())
 }
 
 /// One event through the controller; its frames onto the wire, even when it failed.
-fn step<T: Write>(
-    c: &mut Controller<SimPin, SimPin>,
+fn step<T: Write, F: Flash>(
+    c: &mut Controller<SimPin, SimPin, F>,
     event: Event,
     now: u64,
     io: &mut T,
@@ -382,7 +472,11 @@ fn step<T: Write>(
 ) -> Result<(), SimError> {
     let mut out = Vec::new();
     let result = c.handle(event, now, |f| out.push(f));
-    shared.state().mode = Some(c.mode());
+    {
+        let mut state = shared.state();
+        state.mode = Some(c.mode());
+        state.firmware = c.firmware();
+    }
     for frame in out {
         let mut wire = [0u8; MAX_FRAME_LEN];
         let n = gate_protocol::encode(&frame, &mut wire).map_err(SimError::Encode)?;
