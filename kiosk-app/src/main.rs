@@ -4,6 +4,7 @@
 //! 1 the lane could not start or failed, 2 the configuration is invalid or
 //! the command line is wrong.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -53,6 +54,9 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .with_writer(std::io::stderr)
+        // Colours only on a terminal: under systemd stderr goes to journald,
+        // which would keep the escape codes.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     match run(cli) {
         Ok(code) => code,
