@@ -5,7 +5,6 @@
 //! the file with `toml_edit`, so comments and layout stay, checks the whole
 //! result before writing, and replaces the file atomically.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -13,6 +12,8 @@ use clap::{Args as ClapArgs, Subcommand};
 use kiosk_app::config::{Config, ConfigError};
 use serde_json::{Value as Json, json};
 use toml_edit::{DocumentMut, Item, Table, Value};
+
+use crate::atomic::{self, Perms};
 
 /// Where the lane's configuration is unless told otherwise.
 pub(crate) const DEFAULT_CONFIG: &str = "/etc/asean-lane/lane.toml";
@@ -178,7 +179,7 @@ pub(crate) fn set(opts: &SetArgs) -> anyhow::Result<ExitCode> {
         report_set(opts, &pairs, false);
         return Ok(ExitCode::SUCCESS);
     }
-    if let Err(e) = write_atomically(&opts.config, edited.as_bytes(), 0o644) {
+    if let Err(e) = atomic::replace(&opts.config, edited.as_bytes(), Perms::KeepOr(0o644)) {
         let message = format!("writing {}: {e}", opts.config.display());
         return Ok(fail(opts.json, None, &message));
     }
@@ -485,53 +486,6 @@ fn toml_value(json: &Json) -> Option<Value> {
         Json::String(s) => Some(Value::from(s.as_str())),
         Json::Array(items) => Some(Value::Array(items.iter().filter_map(toml_value).collect())),
     }
-}
-
-/// Replaces `path` with `bytes` atomically: a temporary file beside it, fsync, rename, fsync of the directory.
-///
-/// A file that is replaced keeps its permissions (and owner, when allowed);
-/// a new one gets `mode`. Readers see the old file or the new one, never
-/// a part.
-///
-/// # Errors
-/// The operating system's error; the temporary file is removed and `path`
-/// is left as it was.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
-    use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file path"))?;
-    let tmp = dir.join(format!(
-        ".{}.kioskctl-{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let existing = std::fs::metadata(path).ok();
-    let result = (|| {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .open(&tmp)?;
-        if let Some(meta) = &existing {
-            // Best effort: only root may give a file to someone else.
-            let _ = std::os::unix::fs::fchown(&file, Some(meta.uid()), Some(meta.gid()));
-            file.set_permissions(std::fs::Permissions::from_mode(meta.mode() & 0o7777))?;
-        }
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&tmp, path)?;
-        std::fs::File::open(&dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 #[cfg(test)]

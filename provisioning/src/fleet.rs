@@ -21,7 +21,8 @@ use kiosk_app::config::Config;
 use serde_json::json;
 use toml_edit::DocumentMut;
 
-use crate::config::{EditError, apply, error_key, write_atomically};
+use crate::atomic::{self, Perms};
+use crate::config::{EditError, apply, error_key};
 use crate::csv;
 
 /// `kioskctl fleet ...`
@@ -145,7 +146,7 @@ pub(crate) fn plan(opts: &PlanArgs) -> anyhow::Result<ExitCode> {
         return Ok(fail(opts, &format!("{}: {e}", opts.out.display()), &[]));
     }
     for unit in &units {
-        if let Err(e) = write_atomically(&unit.path, unit.text.as_bytes(), 0o644) {
+        if let Err(e) = atomic::replace(&unit.path, unit.text.as_bytes(), Perms::KeepOr(0o644)) {
             let message = format!("writing {}: {e}", unit.path.display());
             return Ok(fail(opts, &message, &[]));
         }

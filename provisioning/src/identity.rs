@@ -15,9 +15,8 @@
 //!
 //! Every file is written to a temporary name, fsynced and renamed into place.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::fs;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::SystemTime;
@@ -35,6 +34,7 @@ use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage};
 use x509_cert::request::CertReq;
 use zeroize::Zeroizing;
 
+use crate::atomic::{self, Perms};
 use crate::cli::{EnrollArgs, InitArgs};
 
 /// The record-signing key: the Ed25519 seed as 64 hex digits.
@@ -211,46 +211,14 @@ fn create_identity(dir: &Path, unit_id: &str) -> Result<Created, String> {
     let mut written = Vec::new();
     for (name, bytes, mode) in files {
         let path = dir.join(name);
-        write_atomic(&path, bytes, mode).map_err(|e| format!("writing {}: {e}", path.display()))?;
+        atomic::replace(&path, bytes, Perms::Exactly(mode))
+            .map_err(|e| format!("writing {}: {e}", path.display()))?;
         written.push(path);
     }
     Ok(Created {
         record_pub_hex,
         files: written,
     })
-}
-
-/// Writes `bytes` to `path` with `mode` through a temporary file in the
-/// same directory: written, fsynced, renamed over `path`, directory fsynced.
-///
-/// # Errors
-/// Any I/O error; the temporary file is removed and `path` is unchanged.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no file name"))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let _ = fs::remove_file(&tmp);
-    let result = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .open(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&tmp, path)?;
-        File::open(dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
 }
 
 /// Runs `kioskctl enroll`: exit 0 with the certificate and CA installed, 1 naming the problem (nothing installed).
@@ -265,7 +233,7 @@ pub(crate) fn enroll(opts: &EnrollArgs) -> anyhow::Result<ExitCode> {
     let ca_path = opts.dir.join(CA_CHAIN);
     let cert_path = opts.dir.join(TLS_CERT);
     for (path, bytes) in [(&ca_path, &checked.ca_pem), (&cert_path, &checked.cert_pem)] {
-        if let Err(e) = write_atomic(path, bytes, 0o644) {
+        if let Err(e) = atomic::replace(path, bytes, Perms::Exactly(0o644)) {
             let msg = format!("installing {}: {e}", path.display());
             return Ok(problem(opts.json, "enroll", &msg));
         }

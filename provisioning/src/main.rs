@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+mod atomic;
 mod chip;
 mod cli;
 mod config;

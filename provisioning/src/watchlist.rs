@@ -29,7 +29,7 @@ use icao9303::mrz::{CodeKind, code_kind};
 use kiosk_app::policy::WatchList;
 use serde_json::json;
 
-use crate::config::write_atomically;
+use crate::atomic::{self, Perms};
 use crate::csv;
 
 /// `kioskctl watchlist ...`
@@ -148,7 +148,7 @@ pub(crate) fn import(opts: &ImportArgs) -> anyhow::Result<ExitCode> {
             return Ok(fail(opts.json, &message, &[]));
         }
     }
-    if let Err(e) = write_atomically(&opts.out, text.as_bytes(), 0o600) {
+    if let Err(e) = atomic::replace(&opts.out, text.as_bytes(), Perms::KeepOr(0o600)) {
         let message = format!("writing {}: {e}", opts.out.display());
         return Ok(fail(opts.json, &message, &[]));
     }

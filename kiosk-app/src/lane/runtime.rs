@@ -7,7 +7,7 @@
 //! the state machine while its read is still running.
 
 use std::collections::VecDeque;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -29,7 +29,7 @@ use crate::sync::SyncHandle;
 /// How often the state machine checks its deadlines.
 pub const TICK: Duration = Duration::from_millis(100);
 
-/// The page headroom a store that was full must show before the lane reopens.
+/// The free disk and the page headroom a store that was full must each show before the lane reopens.
 pub const STORE_ROOM_NEEDED: u64 = 256 * 1024;
 
 /// Audit entries held in memory while the store is full, written when it has room.
@@ -133,10 +133,7 @@ impl Watch {
     /// the default limits (64 MiB free; 1000 records or an hour behind).
     #[must_use]
     pub fn disk(store: &Path) -> Self {
-        let dir = store
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let dir = store_dir(store).to_path_buf();
         Watch {
             free_space: Box::new(move || free_bytes(&dir)),
             sync: None,
@@ -147,6 +144,14 @@ impl Watch {
             },
         }
     }
+}
+
+/// The directory holding the store file (`.` for a bare file name).
+fn store_dir(store: &Path) -> &Path {
+    store
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
 }
 
 /// Free bytes for unprivileged writers on the filesystem holding `dir`.
@@ -393,12 +398,8 @@ fn spawn_store(
         for job in rx {
             let event = match job {
                 StoreJob::Probe => {
-                    let dir = store
-                        .path()
-                        .parent()
-                        .filter(|d| !d.as_os_str().is_empty())
-                        .unwrap_or(Path::new("."));
-                    let room = free_bytes(dir).is_none_or(|b| b >= STORE_ROOM_NEEDED)
+                    let room = free_bytes(store_dir(store.path()))
+                        .is_none_or(|b| b >= STORE_ROOM_NEEDED)
                         && store
                             .page_headroom_bytes()
                             .is_ok_and(|b| b >= STORE_ROOM_NEEDED)
