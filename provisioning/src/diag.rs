@@ -359,21 +359,8 @@ fn store_stats(store: Option<&Path>) -> Json {
         })
         .map_err(|e| e.to_string())
     });
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
     let outbox = match kiosk_app::store::outbox_status(path) {
-        Ok(s) => json!({
-            "backlog": s.backlog,
-            "oldest_unsynced_age_s": s.oldest_age(now_ms).map(|d| d.as_secs()),
-            "acknowledged": s.acknowledged,
-            "purged": s.purged,
-            "audit_backlog": s.audit_backlog,
-            "last_error": s.last_error,
-            "last_error_unix_ms": s.last_error_unix_ms,
-            "last_success_unix_ms": s.last_success_unix_ms,
-            "clock_skew_ms": s.clock_skew_ms,
-        }),
+        Ok(s) => crate::store::status_json(&s, crate::store::now_unix_ms()),
         Err(e) => json!({ "error": e.to_string() }),
     };
     json!({

@@ -499,7 +499,7 @@ fn check_display() -> Found {
 
 /// The passage store: every signature and the hash chain, with the unit's public key.
 fn check_store(store: &Path, signing_key: &Path) -> Found {
-    use kiosk_app::store::{VerifyReport, VerifyingKey, verify_store};
+    use kiosk_app::store::{VerifyReport, verify_store};
 
     if !store.exists() {
         return pass(format!(
@@ -508,39 +508,15 @@ fn check_store(store: &Path, signing_key: &Path) -> Found {
         ));
     }
     let key_path = signing_key.with_extension("pub");
-    let key = match read_public_key(&key_path) {
+    let key = match crate::store::read_public_key(&key_path, "record-signing key") {
         Ok(key) => key,
-        Err(e) => return fail(e),
-    };
-    let key = match VerifyingKey::from_bytes(&key) {
-        Ok(key) => key,
-        Err(_) => {
-            return fail(format!(
-                "{}: not a valid Ed25519 public key",
-                key_path.display()
-            ));
-        }
+        Err(e) => return fail(format!("{e:#}")),
     };
     match verify_store(store, &key) {
         Ok(report @ VerifyReport::Intact { .. }) => pass(format!("{}: {report}", store.display())),
         Ok(report) => fail(format!("{}: {report}", store.display())),
         Err(e) => fail(format!("{}: {e}", store.display())),
     }
-}
-
-/// The 32 bytes of a record-signing public key file (64 hex digits).
-pub(crate) fn read_public_key(path: &Path) -> Result<[u8; 32], String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("reading the record-signing key {}: {e}", path.display()))?;
-    hex::decode(text.trim())
-        .ok()
-        .and_then(|b| <[u8; 32]>::try_from(b).ok())
-        .ok_or_else(|| {
-            format!(
-                "{}: expected 64 hex digits (an Ed25519 public key)",
-                path.display()
-            )
-        })
 }
 
 /// The sync endpoint: one HTTPS request with the unit's certificate; also the central system's `Date`.

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use kiosk_app::store::{VerifyReport, VerifyingKey, outbox_status, verify_store};
+use kiosk_app::store::{OutboxStatus, VerifyReport, VerifyingKey, outbox_status, verify_store};
 
 use crate::cli::{StoreStatusArgs, StoreVerifyArgs};
 
@@ -24,24 +24,10 @@ pub(crate) fn status(opts: &StoreStatusArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0);
+    let now = now_unix_ms();
     let age = status.oldest_age(now).map(|d| d.as_secs());
     if opts.json {
-        let json = serde_json::json!({
-            "backlog": status.backlog,
-            "oldest_unsynced_age_s": age,
-            "oldest_enqueued_unix_ms": status.oldest_enqueued_unix_ms,
-            "acknowledged": status.acknowledged,
-            "purged": status.purged,
-            "last_error": status.last_error,
-            "last_error_unix_ms": status.last_error_unix_ms,
-            "last_success_unix_ms": status.last_success_unix_ms,
-            "clock_skew_ms": status.clock_skew_ms,
-        });
-        println!("{json}");
+        println!("{}", status_json(&status, now));
     } else {
         let or_never = |t: Option<i64>| t.map_or("never".to_owned(), |t| format!("{t} (unix ms)"));
         match age {
@@ -124,6 +110,29 @@ pub(crate) fn verify(opts: &StoreVerifyArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The sync status as JSON (`store status --json`, the diagnostics bundle): counts, ages and times only.
+pub(crate) fn status_json(status: &OutboxStatus, now_unix_ms: i64) -> serde_json::Value {
+    serde_json::json!({
+        "backlog": status.backlog,
+        "oldest_unsynced_age_s": status.oldest_age(now_unix_ms).map(|d| d.as_secs()),
+        "oldest_enqueued_unix_ms": status.oldest_enqueued_unix_ms,
+        "acknowledged": status.acknowledged,
+        "purged": status.purged,
+        "audit_backlog": status.audit_backlog,
+        "last_error": status.last_error,
+        "last_error_unix_ms": status.last_error_unix_ms,
+        "last_success_unix_ms": status.last_success_unix_ms,
+        "clock_skew_ms": status.clock_skew_ms,
+    })
+}
+
+/// Milliseconds since the Unix epoch now (0 for a clock before 1970).
+pub(crate) fn now_unix_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// An Ed25519 public key file (64 hex digits); `what` names the key in errors.
