@@ -5,6 +5,10 @@
 //! p99 and the records per second this path sustains.
 //!
 //! Run with `cargo bench -p kiosk-app --bench lane -- [ITERATIONS]` (default 500).
+//! With `BENCH_REPORT` set, the figures are also appended there (`scripts/bench.sh`).
+
+#[path = "../../scripts/bench_figure.rs"]
+mod bench_figure;
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -159,9 +163,15 @@ fn main() {
         "  max         {:>8.2} ms",
         times[times.len() - 1].as_secs_f64() * 1e3
     );
-    println!(
-        "  durable records/s through this path: {:.0}",
-        iterations as f64 / total.as_secs_f64()
-    );
+    let per_second = iterations as f64 / total.as_secs_f64();
+    println!("  durable records/s through this path: {per_second:.0}");
+    let row = "MRZ received -> gate command (PA, rules, signed durable record; chip I/O excluded)";
+    for (figure, value, unit) in [
+        ("p50", pct(50).as_secs_f64() * 1e3, "ms"),
+        ("p99", pct(99).as_secs_f64() * 1e3, "ms"),
+        ("through this path", per_second, "records/s"),
+    ] {
+        bench_figure::emit("lane", row, figure, value, unit).expect("BENCH_REPORT");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -9,6 +9,10 @@
 //! lanes send at the same instant). Prints p50, p90, p99 and max.
 //!
 //! Run with `cargo bench -p kiosk-app --bench supervision -- [EVENTS_PER_LANE]` (default 200).
+//! With `BENCH_REPORT` set, the figures are also appended there (`scripts/bench.sh`).
+
+#[path = "../../scripts/bench_figure.rs"]
+mod bench_figure;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -216,4 +220,8 @@ fn report(name: &str, mut times: Vec<Duration>) {
         ms(pct(99)),
         ms(times[times.len() - 1])
     );
+    let row = format!("Supervision: lane event -> console, {name}");
+    for (figure, value) in [("p50", ms(pct(50))), ("p99", ms(pct(99)))] {
+        bench_figure::emit("supervision", &row, figure, value, "ms").expect("BENCH_REPORT");
+    }
 }

@@ -10,7 +10,12 @@
 //!   glyphs not yet cached.
 //!
 //! `cargo bench -p ui --bench render` (a hand-written main, no criterion).
+//! With `BENCH_REPORT` set, the cold start and full-frame medians are also
+//! appended there (`scripts/bench.sh`).
 #![allow(clippy::unwrap_used)]
+
+#[path = "../../scripts/bench_figure.rs"]
+mod bench_figure;
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -67,6 +72,14 @@ fn cold_start() {
     }
     report("cold start to first frame (from main)", &mut in_main);
     report("cold start to first frame (from spawn)", &mut with_spawn);
+    let row = "UI cold start to first frame, 1920x1080 (median)";
+    figure(row, "from main", in_main[COLD_RUNS / 2]);
+    figure(row, "from spawn", with_spawn[COLD_RUNS / 2]);
+}
+
+/// Appends a duration in ms to `$BENCH_REPORT` (when set).
+fn figure(row: &str, name: &str, time: Duration) {
+    bench_figure::emit("render", row, name, time.as_secs_f64() * 1000.0, "ms").unwrap();
 }
 
 fn frames() {
@@ -114,6 +127,11 @@ fn frames() {
         report(
             &format!("full frame, {} ({})", page.slug(), language.code()),
             &mut times,
+        );
+        figure(
+            "UI full 1920x1080 frame, software renderer (median)",
+            &format!("{} ({})", page.slug(), language.code()),
+            times[FRAMES / 2],
         );
     }
 }

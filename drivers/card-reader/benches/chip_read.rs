@@ -8,9 +8,20 @@
 //! the same chip: SELECT application, GET CHALLENGE and EXTERNAL
 //! AUTHENTICATE, then one READ BINARY per largest response for each file
 //! (a short-EF-identifier read needs no SELECT and no separate header read).
+//! PACE instead of BAC: READ BINARY of EF.CardAccess by SFI, MSE:Set AT,
+//! four GENERAL AUTHENTICATE, SELECT application (9303-11 §4.3 BAC, §4.4
+//! PACE, §9.2 EF.CardAccess).
+//! So the minimum is the access APDUs (BAC 3, PACE 7, 2 more with Chip
+//! Authentication) plus, for each file, ceil(file size / largest plain response).
+//!
+//! With `BENCH_REPORT` set, each profile's figures are also appended there
+//! (`scripts/bench.sh`).
 
 // A bench binary: a failed unwrap is a failed run.
 #![allow(clippy::unwrap_used, missing_docs)]
+
+#[path = "../../../scripts/bench_figure.rs"]
+mod bench_figure;
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -156,6 +167,15 @@ fn run(name: &str, chip: VirtualChip, trust: Option<&TrustStore>, n: usize) {
         minimum,
         bytes
     );
+    let row = format!("Chip read through pcscd, {name}");
+    for (figure, value, unit) in [
+        ("median", ms(times[n / 2]), "ms"),
+        ("APDUs", apdus as f64, ""),
+        ("minimum", minimum as f64, ""),
+        ("bytes", bytes as f64, ""),
+    ] {
+        bench_figure::emit("chip_read", &row, figure, value, unit).unwrap();
+    }
 }
 
 /// Clone detection and Passive Authentication; true when the verdict is genuine.

@@ -10,6 +10,10 @@
 //! The backlog is bulk-loaded (`Store::append_many`, 10,000 signed records
 //! per transaction) instead of one durable append at a time. Needs about
 //! 1.5 GB of disk per million records under DIR (default: the temp dir).
+//! With `BENCH_REPORT` set, the figures are also appended there (`scripts/bench.sh`).
+
+#[path = "../../../../scripts/bench_figure.rs"]
+mod bench_figure;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -132,6 +136,25 @@ fn bench(n: u64, dir: &std::path::Path, batch: &str) -> anyhow::Result<()> {
     println!("receiver holds {stored} records");
     if stored != n {
         bail!("receiver holds {stored} records, expected {n}");
+    }
+    let row = format!("Sync catch-up of {n} records (mutual TLS, loopback)");
+    let mib = |kib: f64| kib / 1024.0;
+    for (figure, value, unit) in [
+        (
+            "rate",
+            summary["records_per_second"]
+                .as_f64()
+                .context("records_per_second")?,
+            "records/s",
+        ),
+        (
+            "peak RSS worker",
+            mib(summary["vm_hwm_kib"].as_f64().context("vm_hwm_kib")?),
+            "MiB",
+        ),
+        ("peak RSS receiver", mib(receiver_hwm as f64), "MiB"),
+    ] {
+        bench_figure::emit("catchup", &row, figure, value, unit).context("BENCH_REPORT")?;
     }
     Ok(())
 }
