@@ -42,6 +42,12 @@ pub use message::{
 };
 
 /// Protocol version carried in every frame; a frame with another version is rejected.
+///
+/// Version 1 includes the firmware-update messages: they were added before any
+/// unit shipped, so no controller speaks a version 1 without them. A message a
+/// released peer does not know must raise this number, so that a kiosk learns
+/// at the first frame that its controller is too old, not at the first
+/// refused command.
 pub const VERSION: u8 = 1;
 
 /// Most image bytes one [`Command::WriteChunk`] carries.
