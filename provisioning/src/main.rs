@@ -19,6 +19,7 @@ mod firmware;
 mod fleet;
 mod identity;
 mod mrz;
+mod progress;
 mod selftest;
 mod store;
 mod trust;

@@ -10,6 +10,12 @@ use serde::Serialize;
 use trust_store::{Listing, TrustDir};
 
 use crate::cli::{TrustImportArgs, TrustListArgs, TrustRemoveArgs};
+use crate::progress::{Progress, bar};
+
+/// An import this large (all files together) shows progress on a terminal.
+const LARGE_IMPORT_BYTES: u64 = 256 * 1024;
+/// An import of this many files shows progress on a terminal.
+const LARGE_IMPORT_FILES: usize = 100;
 
 /// One imported file as `--json` prints it.
 #[derive(Debug, Serialize)]
@@ -32,11 +38,29 @@ struct CertJson {
 }
 
 /// Runs `kioskctl trust import`: every file is tried; exit 1 if any was refused.
+///
+/// A large import (many files, or big master lists) shows a progress bar on
+/// stderr when stderr is a terminal and `--json` is not given; the text
+/// report ends with one summary line.
 pub(crate) fn import(opts: &TrustImportArgs) -> anyhow::Result<ExitCode> {
     let dir = TrustDir::open(&opts.store)
         .with_context(|| format!("opening the trust store {}", opts.store.display()))?;
+    let sizes: Vec<u64> = opts
+        .files
+        .iter()
+        .map(|p| std::fs::metadata(p).map_or(0, |m| m.len()))
+        .collect();
+    let total: u64 = sizes.iter().sum();
+    let large = total >= LARGE_IMPORT_BYTES || opts.files.len() >= LARGE_IMPORT_FILES;
+    // A line per tenth of the bytes.
+    let mut progress = if opts.json || !large {
+        Progress::new("trust import", total.div_ceil(10), false)
+    } else {
+        Progress::on_terminal("trust import", total.div_ceil(10))
+    };
+    let mut done: u64 = 0;
     let mut results = Vec::with_capacity(opts.files.len());
-    for path in &opts.files {
+    for (i, (path, size)) in opts.files.iter().zip(&sizes).enumerate() {
         let name = path.display().to_string();
         let outcome = std::fs::read(path)
             .with_context(|| format!("reading {name}"))
@@ -57,7 +81,19 @@ pub(crate) fn import(opts: &TrustImportArgs) -> anyhow::Result<ExitCode> {
                 error: Some(crate::error_chain(&err)),
             },
         });
+        done += size;
+        let files = opts.files.len();
+        progress.update(done, || {
+            format!(
+                "{} {}/{files} files, {} of {}",
+                bar(done, total, 20),
+                i + 1,
+                size_text(done),
+                size_text(total)
+            )
+        });
     }
+    progress.finish(|| format!("{} files checked", opts.files.len()));
     let refused = results.iter().filter(|r| r.error.is_some()).count();
     if opts.json {
         println!("{}", serde_json::to_string_pretty(&results)?);
@@ -76,12 +112,39 @@ pub(crate) fn import(opts: &TrustImportArgs) -> anyhow::Result<ExitCode> {
                 (None, None) => {}
             }
         }
+        println!("{}", summary(&results));
     }
     Ok(if refused == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The report's last line: `3 files: 2 imported, 1 already present, 0 refused; 41 CSCA certificates`.
+fn summary(results: &[ImportJson]) -> String {
+    let refused = results.iter().filter(|r| r.error.is_some()).count();
+    let present = results
+        .iter()
+        .filter(|r| r.error.is_none() && r.already_present)
+        .count();
+    let imported = results.len() - refused - present;
+    let cscas: usize = results.iter().map(|r| r.cscas.len()).sum();
+    format!(
+        "{} files: {imported} imported, {present} already present, {refused} refused; \
+         {cscas} CSCA certificates",
+        results.len()
+    )
+}
+
+/// A byte count for a person: `812 KiB`, `3.4 MiB`.
+fn size_text(bytes: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if bytes >= MIB {
+        format!("{:.1} MiB", bytes as f64 / MIB as f64)
+    } else {
+        format!("{} KiB", bytes.div_ceil(1024))
+    }
 }
 
 /// Runs `kioskctl trust list`.

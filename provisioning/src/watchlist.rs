@@ -20,7 +20,6 @@
 //! the column, never the row's content.
 
 use std::collections::BTreeSet;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -31,6 +30,7 @@ use serde_json::json;
 
 use crate::atomic::{self, Perms};
 use crate::csv;
+use crate::progress::Progress;
 
 /// `kioskctl watchlist ...`
 #[derive(Debug, Subcommand)]
@@ -75,7 +75,7 @@ const COLUMNS: [&str; 5] = [
 ];
 
 /// Rows between two progress lines on a terminal.
-const PROGRESS_EVERY: usize = 50_000;
+const PROGRESS_EVERY: u64 = 50_000;
 
 /// Most errors listed; the rest are counted.
 const MAX_ERRORS: usize = 20;
@@ -122,9 +122,9 @@ pub(crate) fn import(opts: &ImportArgs) -> anyhow::Result<ExitCode> {
             return Ok(fail(opts.json, &message, &[]));
         }
     };
-    let progress = std::io::stderr().is_terminal();
+    let mut progress = Progress::on_terminal("watchlist import", PROGRESS_EVERY);
     let list = WatchList::new(&salt.bytes);
-    let hashed = match hash_rows(&bytes, &list, progress) {
+    let hashed = match hash_rows(&bytes, &list, &mut progress) {
         Ok(hashed) => hashed,
         Err(errors) => {
             let message = format!(
@@ -288,7 +288,11 @@ struct Hashed {
 ///
 /// # Errors
 /// Every refused line (header problems on line 1).
-fn hash_rows(bytes: &[u8], list: &WatchList, progress: bool) -> Result<Hashed, Vec<RowError>> {
+fn hash_rows(
+    bytes: &[u8],
+    list: &WatchList,
+    progress: &mut Progress,
+) -> Result<Hashed, Vec<RowError>> {
     let text = csv::decode(bytes).map_err(|e| {
         vec![RowError {
             line: e.line,
@@ -336,9 +340,8 @@ fn hash_rows(bytes: &[u8], list: &WatchList, progress: bool) -> Result<Hashed, V
             }
         };
         out.rows += 1;
-        if progress && out.rows.is_multiple_of(PROGRESS_EVERY) {
-            eprintln!("watchlist import: {} rows read", out.rows);
-        }
+        let rows = out.rows;
+        progress.update(rows as u64, || format!("{rows} rows read"));
         if record.fields.len() != header.fields.len() {
             errors.push(RowError {
                 line: record.line,
@@ -371,9 +374,8 @@ fn hash_rows(bytes: &[u8], list: &WatchList, progress: bool) -> Result<Hashed, V
             }),
         }
     }
-    if progress && out.rows >= PROGRESS_EVERY {
-        eprintln!("watchlist import: {} rows read, done", out.rows);
-    }
+    let rows = out.rows;
+    progress.finish(|| format!("{rows} rows read, done"));
     if errors.is_empty() {
         Ok(out)
     } else {

@@ -65,7 +65,26 @@ pub struct DemoArgs {
     /// vpcd's address for that reader.
     #[arg(long, default_value = "127.0.0.1:35963")]
     pub vpcd: SocketAddr,
+    /// A provisioned unit's lane configuration (`kioskctl init`, `enroll`,
+    /// `config set`, `trust import`, `watchlist import`): the lane then runs
+    /// on that unit's record-signing key, store, trust store, watch list,
+    /// rules and sync, and the demo writes no unit files of its own. Only
+    /// the devices are the demo's: --reader (for `devices.reader`) and its
+    /// own scanner and gate pseudo-terminals. The travellers' `watch_list`
+    /// flags are then not used: the unit's watch list decides.
+    #[arg(long, value_name = "LANE.TOML", conflicts_with = "store")]
+    pub unit: Option<PathBuf>,
+    /// Issuing states' test PKIs, one folder per state (`DIR/THA/`, as
+    /// test-pki's `TestPki::save` writes it): their document signers sign
+    /// the chips, so a unit that imported their CSCAs trusts them. A state
+    /// without a folder gets a fresh PKI.
+    #[arg(long, value_name = "DIR")]
+    pub pki: Option<PathBuf>,
 }
+
+/// Longest the demo waits, after the last traveller, for the sync worker to
+/// deliver every record of a unit with `[sync]`.
+const SYNC_DEADLINE: Duration = Duration::from_secs(30);
 
 /// How long one traveller may take before the demo calls it stuck.
 const TRAVELLER_DEADLINE: Duration = Duration::from_secs(60);
@@ -103,37 +122,46 @@ pub fn run(args: &DemoArgs, display: bool) -> anyhow::Result<ExitCode> {
             travellers::parse(&text, today).with_context(|| path.display().to_string())?
         }
     };
-    let store_path = match &args.store {
-        Some(p) => p.clone(),
-        None => std::env::temp_dir()
-            .join(format!(
-                "asean-lane-demo-{}-{}",
-                std::process::id(),
-                crate::lane::unix_ms(SystemTime::now())
-            ))
-            .join("passages.sqlite"),
-    };
-    let dir = store_path
-        .parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-
     println!("ASEAN Lane demo: {} travellers", travellers.len());
-    let pkis = country_pkis(&travellers)?;
+    let pkis = country_pkis(&travellers, args.pki.as_deref())?;
     let (scanner_master, scanner_slave) =
         TTYPort::pair().context("a pseudo-terminal for the scanner")?;
     let (mut gate_master, mut gate_slave) =
         TTYPort::pair().context("a pseudo-terminal for the gate")?;
-    let config_path = write_unit(
-        &dir,
-        &store_path,
-        &pkis,
-        &travellers,
-        args,
-        &scanner_slave,
-        &gate_slave,
-    )?;
-    let config = Config::load(&config_path)?;
+    let (config_path, config) = match &args.unit {
+        Some(path) => {
+            let config = provisioned_unit(path, args, &scanner_slave, &gate_slave)?;
+            (path.clone(), config)
+        }
+        None => {
+            let store_path = match &args.store {
+                Some(p) => p.clone(),
+                None => std::env::temp_dir()
+                    .join(format!(
+                        "asean-lane-demo-{}-{}",
+                        std::process::id(),
+                        crate::lane::unix_ms(SystemTime::now())
+                    ))
+                    .join("passages.sqlite"),
+            };
+            let dir = store_path
+                .parent()
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            let config_path = write_unit(
+                &dir,
+                &store_path,
+                &pkis,
+                &travellers,
+                args,
+                &scanner_slave,
+                &gate_slave,
+            )?;
+            let config = Config::load(&config_path)?;
+            (config_path, config)
+        }
+    };
+    let store_path = config.store.clone();
     println!("  configuration  {}", config_path.display());
     println!("  store          {}", store_path.display());
     let loaded = appliance::load(&config)?;
@@ -200,6 +228,7 @@ pub fn run(args: &DemoArgs, display: bool) -> anyhow::Result<ExitCode> {
 
     let readers = card_reader::Readers::establish().context("PC/SC service (is pcscd running?)")?;
     let (pkis, readers, lane_inputs) = (&pkis, &readers, &inputs);
+    let (syncs, store_path) = (config.sync.is_some(), store_path.as_path());
     let (results, failure) = thread::scope(|scope| {
         let travellers = scope.spawn(move || {
             let mut results = Vec::new();
@@ -231,6 +260,9 @@ pub fn run(args: &DemoArgs, display: bool) -> anyhow::Result<ExitCode> {
                 }
             }
             thread::sleep(pause);
+            if syncs {
+                wait_for_sync(store_path);
+            }
             let _ = lane_inputs.blocking_send(Input::Shutdown);
             (results, None)
         });
@@ -283,7 +315,7 @@ pub fn run(args: &DemoArgs, display: bool) -> anyhow::Result<ExitCode> {
             }
         );
     }
-    let report = verify_store(&store_path, &verifying_key)?;
+    let report = verify_store(store_path, &verifying_key)?;
     println!("  store {}: {report}", store_path.display());
     let ok = all_met && report.is_intact();
     println!("{}", if ok { "demo passed" } else { "demo FAILED" });
@@ -458,12 +490,22 @@ fn wait_for_entry(sim: &SimGate, deadline: Instant) -> anyhow::Result<()> {
 }
 
 /// A test CSCA and document signer for each issuing state among the travellers
-/// (Passive Authentication checks the signer's country against the document's).
-fn country_pkis(travellers: &[Traveller]) -> anyhow::Result<BTreeMap<String, TestPki>> {
+/// (Passive Authentication checks the signer's country against the document's):
+/// the one saved under `saved/<state>/` when there is one, else a fresh one.
+fn country_pkis(
+    travellers: &[Traveller],
+    saved: Option<&Path>,
+) -> anyhow::Result<BTreeMap<String, TestPki>> {
     let mut pkis = BTreeMap::new();
     for t in travellers {
         let state = &t.document.0;
         if pkis.contains_key(state) {
+            continue;
+        }
+        if let Some(dir) = saved.map(|d| d.join(state)).filter(|d| d.is_dir()) {
+            let pki = TestPki::load(&dir)
+                .with_context(|| format!("the test PKI in {}", dir.display()))?;
+            pkis.insert(state.clone(), pki);
             continue;
         }
         let country = icao9303::pa::icao_to_iso3166(state)
@@ -505,6 +547,56 @@ fn virtual_chip(t: &Traveller, kind: ChipKind, pki: &TestPki) -> anyhow::Result<
         }
     }
     Ok(chip)
+}
+
+/// A provisioned unit's configuration with the demo's devices in place of
+/// its own (`devices.reader` = --reader, the scanner and gate on the demo's
+/// pseudo-terminals); every other key, and every file it names, is the unit's.
+fn provisioned_unit(
+    path: &Path,
+    args: &DemoArgs,
+    scanner: &TTYPort,
+    gate: &TTYPort,
+) -> anyhow::Result<Config> {
+    let mut config = Config::load(path)
+        .with_context(|| format!("the unit's configuration {}", path.display()))?;
+    config.devices.reader = args.reader.clone();
+    config.devices.scanner = scanner.name().unwrap_or_default().into();
+    config.devices.scanner_framing = crate::config::ScannerFraming::Lines;
+    config.devices.gate = gate.name().unwrap_or_default().into();
+    Ok(config)
+}
+
+/// Waits, at most [`SYNC_DEADLINE`], until the unit's sync worker has
+/// delivered every passage record and audit entry; says how it went.
+fn wait_for_sync(store: &Path) {
+    let deadline = Instant::now() + SYNC_DEADLINE;
+    println!();
+    loop {
+        match crate::store::outbox_status(store) {
+            Ok(s) if s.backlog == 0 && s.audit_backlog == 0 => {
+                println!(
+                    "── sync: every record delivered ({} acknowledged by the central system)",
+                    s.acknowledged
+                );
+                return;
+            }
+            Ok(s) if Instant::now() > deadline => {
+                println!(
+                    "── sync: {} records still waiting after {SYNC_DEADLINE:?} (they stay queued{})",
+                    s.backlog,
+                    s.last_error
+                        .map_or(String::new(), |e| format!("; last error: {e}"))
+                );
+                return;
+            }
+            Err(e) if Instant::now() > deadline => {
+                println!("── sync: the store's outbox cannot be read: {e}");
+                return;
+            }
+            _ => thread::sleep(Duration::from_millis(100)),
+        }
+    }
 }
 
 /// Writes the unit's files (key, trust store, watch list, configuration); returns the configuration's path.

@@ -273,6 +273,26 @@ impl Key {
     pub fn signer(&self, hash: Hash) -> Signer<'_> {
         Signer { key: self, hash }
     }
+
+    /// An EC key's kind and private scalar (big-endian); `None` for RSA
+    /// (its keys are the process's cache, see [`crate::persist`]).
+    pub(crate) fn ec_secret(&self) -> Option<(KeyKind, Vec<u8>)> {
+        match &self.inner {
+            Inner::Rsa(..) => None,
+            Inner::P256(k) => Some((KeyKind::P256, k.to_bytes().to_vec())),
+            Inner::Bp256(k) => Some((KeyKind::BrainpoolP256, k.to_bytes().to_vec())),
+        }
+    }
+
+    /// An EC key of `kind` from its private scalar; `None` for RSA or a scalar that is no key.
+    pub(crate) fn from_ec_secret(kind: KeyKind, secret: &[u8]) -> Option<Key> {
+        let inner = match kind {
+            KeyKind::Rsa | KeyKind::RsaPss => return None,
+            KeyKind::P256 => Inner::P256(p256::ecdsa::SigningKey::from_slice(secret).ok()?),
+            KeyKind::BrainpoolP256 => Inner::Bp256(ecdsa::SigningKey::from_slice(secret).ok()?),
+        };
+        Some(Key { inner })
+    }
 }
 
 impl std::fmt::Debug for Key {

@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 mod key;
+mod persist;
 mod sod;
 
 use std::str::FromStr;
