@@ -13,17 +13,15 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use common::central_ca::{Ca, VALID, ca, certify, sign_csr};
 use common::{TempDir, kioskctl};
 use der::{DecodePem, Encode};
-use ecdsa::signature::Verifier;
 use kiosk_app::appliance::read_signing_key;
 use kiosk_app::store::sample::approved;
 use kiosk_app::store::{Store, StoreConfig, VerifyingKey, verify_store};
 use kiosk_app::supervision::ClientTls;
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, PublicKeyData, SignatureAlgorithm,
-    date_time_ymd,
+    CertificateParams, DistinguishedName, DnType, KeyPair, PKCS_ECDSA_P256_SHA256, PublicKeyData,
 };
 use serde_json::Value;
 use x509_cert::request::CertReq;
@@ -70,80 +68,6 @@ fn init_ok(tmp: &TempDir) -> Value {
     );
     json(&out)
 }
-
-/// A test central CA: its certificate (PEM) and the issuer to sign with.
-struct Ca {
-    pem: String,
-    issuer: Issuer<'static, KeyPair>,
-}
-
-fn ca(name: &str) -> Ca {
-    let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
-    let mut params = CertificateParams::default();
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, name);
-    params.distinguished_name = dn;
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    params.not_before = date_time_ymd(2020, 1, 1);
-    params.not_after = date_time_ymd(2090, 1, 1);
-    let cert = params.self_signed(&key).unwrap();
-    Ca {
-        pem: cert.pem(),
-        issuer: Issuer::new(params, key),
-    }
-}
-
-/// An EC P-256 public key taken from a CSR, for rcgen to certify.
-struct RequestedKey(Vec<u8>);
-
-impl PublicKeyData for RequestedKey {
-    fn der_bytes(&self) -> &[u8] {
-        &self.0
-    }
-
-    fn algorithm(&self) -> &'static SignatureAlgorithm {
-        &PKCS_ECDSA_P256_SHA256
-    }
-}
-
-/// What the central CA does with `unit.csr`: check its signature, then
-/// certify its key and subject for TLS client authentication.
-fn sign_csr(
-    csr_pem: &[u8],
-    ca: &Ca,
-    not_before: (i32, u8, u8),
-    not_after: (i32, u8, u8),
-) -> String {
-    let csr = CertReq::from_pem(csr_pem).unwrap();
-    let point = csr.info.public_key.subject_public_key.raw_bytes().to_vec();
-    let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(&point).unwrap();
-    let sig = p256::ecdsa::DerSignature::try_from(csr.signature.raw_bytes()).unwrap();
-    key.verify(&csr.info.to_der().unwrap(), &sig)
-        .expect("the CSR is signed by its own key");
-    let cn = csr.info.subject.common_name().unwrap().unwrap();
-    certify(&RequestedKey(point), &cn.value(), ca, not_before, not_after)
-}
-
-fn certify(
-    key: &impl PublicKeyData,
-    cn: &str,
-    ca: &Ca,
-    not_before: (i32, u8, u8),
-    not_after: (i32, u8, u8),
-) -> String {
-    let mut params = CertificateParams::default();
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, cn);
-    params.distinguished_name = dn;
-    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    params.not_before = date_time_ymd(not_before.0, not_before.1, not_before.2);
-    params.not_after = date_time_ymd(not_after.0, not_after.1, not_after.2);
-    params.signed_by(key, &ca.issuer).unwrap().pem()
-}
-
-const VALID: ((i32, u8, u8), (i32, u8, u8)) = ((2020, 1, 1), (2080, 1, 1));
 
 /// `unit.csr` of `tmp`, signed by `ca`, valid now.
 fn issued(tmp: &TempDir, ca: &Ca) -> String {

@@ -21,23 +21,15 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::Duration;
 
+use common::central_ca::{Ca, VALID, ca, sign_csr};
 use common::{READER, TempDir, kioskctl};
-use der::{DecodePem, Encode};
-use ecdsa::signature::Verifier;
-use gate::serial::SerialIo;
-use gate_sim::{Board, SimGate};
-use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, PublicKeyData, SignatureAlgorithm,
-    date_time_ymd,
-};
+use gate_sim::SimGate;
+use rcgen::{CertificateParams, DnType, ExtendedKeyUsagePurpose, KeyPair, PKCS_ECDSA_P256_SHA256};
 use serde_json::Value;
 use serialport::{SerialPort as _, TTYPort};
 use test_pki::{PkiOptions, TestPki, Y2040, days};
 use virtual_emrtd::{ChipProfile, VirtualChip};
-use x509_cert::request::CertReq;
 
 /// The unit id `init` puts in the CSR (and so in the enrolled certificate).
 const UNIT: &str = "KUL-T2-B04";
@@ -176,81 +168,18 @@ fn asean_lane() -> PathBuf {
     bin
 }
 
-/// The test's central CA: its certificate (PEM) and the issuer to sign with.
-struct CentralCa {
-    pem: String,
-    issuer: Issuer<'static, KeyPair>,
-}
-
-impl CentralCa {
-    fn new() -> Self {
-        let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
-        let mut params = CertificateParams::default();
-        let mut dn = DistinguishedName::new();
-        dn.push(DnType::CommonName, "e2e central CA");
-        params.distinguished_name = dn;
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        params.not_before = date_time_ymd(2020, 1, 1);
-        params.not_after = date_time_ymd(2090, 1, 1);
-        let cert = params.self_signed(&key).unwrap();
-        CentralCa {
-            pem: cert.pem(),
-            issuer: Issuer::new(params, key),
-        }
-    }
-
-    /// What the central CA does with `unit.csr`: check its signature, then
-    /// certify its key and subject for TLS client authentication.
-    fn sign_csr(&self, csr_pem: &[u8]) -> String {
-        let csr = CertReq::from_pem(csr_pem).unwrap();
-        let point = csr.info.public_key.subject_public_key.raw_bytes().to_vec();
-        let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(&point).unwrap();
-        let sig = p256::ecdsa::DerSignature::try_from(csr.signature.raw_bytes()).unwrap();
-        key.verify(&csr.info.to_der().unwrap(), &sig)
-            .expect("the CSR is signed by its own key");
-        let cn = csr.info.subject.common_name().unwrap().unwrap();
-        let cn = cn.value();
-        let mut params = CertificateParams::default();
-        let mut dn = DistinguishedName::new();
-        dn.push(DnType::CommonName, cn);
-        params.distinguished_name = dn;
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        params.not_before = date_time_ymd(2020, 1, 1);
-        params.not_after = date_time_ymd(2080, 1, 1);
-        params
-            .signed_by(&RequestedKey(point), &self.issuer)
-            .unwrap()
-            .pem()
-    }
-
-    /// The central system's server certificate for 127.0.0.1.
-    fn server(&self) -> sync_receiver::CertKey {
-        let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
-        let mut params =
-            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "central");
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        sync_receiver::CertKey {
-            cert_pem: params.signed_by(&key, &self.issuer).unwrap().pem(),
-            key_pem: key.serialize_pem(),
-        }
-    }
-}
-
-/// An EC P-256 public key taken from a CSR, for rcgen to certify.
-struct RequestedKey(Vec<u8>);
-
-impl PublicKeyData for RequestedKey {
-    fn der_bytes(&self) -> &[u8] {
-        &self.0
-    }
-
-    fn algorithm(&self) -> &'static SignatureAlgorithm {
-        &PKCS_ECDSA_P256_SHA256
+/// The central system's server certificate for 127.0.0.1, signed by `ca`.
+fn server_cert(ca: &Ca) -> sync_receiver::CertKey {
+    let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut params =
+        CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "central");
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    sync_receiver::CertKey {
+        cert_pem: params.signed_by(&key, &ca.issuer).unwrap().pem(),
+        key_pem: key.serialize_pem(),
     }
 }
 
@@ -265,14 +194,7 @@ struct Devices {
 impl Devices {
     fn new() -> Self {
         let scanner = TTYPort::pair().unwrap();
-        let (mut master, mut slave) = TTYPort::pair().unwrap();
-        master.set_timeout(Duration::from_millis(5)).unwrap();
-        slave.set_timeout(Duration::from_millis(20)).unwrap();
-        let config = gate_sim::Config {
-            watchdog_ms: 10_000,
-            ..gate_sim::Config::default()
-        };
-        let sim = SimGate::spawn(SerialIo::new(Box::new(master)), Board::new(), config);
+        let (sim, slave) = common::sim_gate();
         Devices {
             scanner,
             gate: slave,
@@ -316,9 +238,9 @@ fn a_fresh_unit_is_provisioned_with_kioskctl_and_runs_the_demo_lane() {
     assert_eq!(v["record_signing_public_key"], record_pub.trim());
 
     // 2. The central CA signs the CSR (its side, not the unit's).
-    let ca = CentralCa::new();
+    let ca = ca("e2e central CA");
     let csr = std::fs::read(id.join("unit.csr")).unwrap();
-    let issued = unit.write("issued.pem", &ca.sign_csr(&csr));
+    let issued = unit.write("issued.pem", &sign_csr(&csr, &ca, VALID.0, VALID.1));
     let ca_file = unit.write("central-ca.pem", &ca.pem);
 
     // 3. enroll: the certificate and the CA chain installed.
@@ -346,7 +268,7 @@ fn a_fresh_unit_is_provisioned_with_kioskctl_and_runs_the_demo_lane() {
     let receiver = sync_receiver::Receiver::start(
         sync_receiver::ReceiverConfig {
             db_path: receiver_db.clone(),
-            server: ca.server(),
+            server: server_cert(&ca),
             client_ca_pem: ca.pem.clone(),
             units: vec![(
                 UNIT.to_owned(),

@@ -14,8 +14,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{READER, TempDir};
-use gate::serial::SerialIo;
-use gate_sim::{Board, SimGate};
+use gate_sim::SimGate;
 use kiosk_app::store::sample::{approved, signing_key};
 use kiosk_app::store::{Store, StoreConfig};
 use serde_json::Value;
@@ -96,21 +95,17 @@ fn unit(tag: &str, opts: Options) -> Unit {
 
     let scanner = TTYPort::pair().unwrap();
     let scanner_path = scanner.1.name().unwrap();
-    let (mut master, mut slave) = TTYPort::pair().unwrap();
-    let gate_path = slave.name().unwrap();
-    let (sim, silent_master) = match opts.gate {
+    let (sim, slave, silent_master) = match opts.gate {
         GateKind::Firmware => {
-            master.set_timeout(Duration::from_millis(5)).unwrap();
-            slave.set_timeout(Duration::from_millis(20)).unwrap();
-            let config = gate_sim::Config {
-                watchdog_ms: 10_000,
-                ..gate_sim::Config::default()
-            };
-            let sim = SimGate::spawn(SerialIo::new(Box::new(master)), Board::new(), config);
-            (Some(sim), None)
+            let (sim, slave) = common::sim_gate();
+            (Some(sim), slave, None)
         }
-        GateKind::Silent => (None, Some(master)),
+        GateKind::Silent => {
+            let (master, slave) = TTYPort::pair().unwrap();
+            (None, slave, Some(master))
+        }
     };
+    let gate_path = slave.name().unwrap();
     let q = |p: &Path| format!("{:?}", p.display().to_string());
     let text = format!(
         "site = \"KUL\"\nterminal = \"T1\"\nlane = \"A07\"\ndirection = \"arrival\"\n\

@@ -3,12 +3,17 @@
 // Each test binary uses only part of this module.
 #![allow(dead_code)]
 
+pub(crate) mod central_ca;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+use gate::serial::SerialIo;
+use gate_sim::{Board, SimGate};
+use serialport::{SerialPort as _, TTYPort};
 use virtual_emrtd::{VirtualChip, VpcdCard};
 
 /// Runs the built `kioskctl` with `args`, feeding `stdin`, and returns what it did.
@@ -123,4 +128,17 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// gate-sim running the gate firmware behind a pty: the simulator, and the kiosk's end of the line.
+pub(crate) fn sim_gate() -> (SimGate, TTYPort) {
+    let (mut master, mut slave) = TTYPort::pair().unwrap();
+    master.set_timeout(Duration::from_millis(5)).unwrap();
+    slave.set_timeout(Duration::from_millis(20)).unwrap();
+    let config = gate_sim::Config {
+        watchdog_ms: 10_000,
+        ..gate_sim::Config::default()
+    };
+    let sim = SimGate::spawn(SerialIo::new(Box::new(master)), Board::new(), config);
+    (sim, slave)
 }
